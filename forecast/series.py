@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 
 import numpy as np
 import pandas as pd
@@ -14,7 +14,7 @@ from forecast.errors import InvalidParameter
 LEVELS: tuple[int, ...] = (80, 95)
 
 
-class Freq(str, Enum):
+class Freq(StrEnum):
     """Supported forecast intervals."""
 
     DAILY = "D"

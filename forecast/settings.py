@@ -43,7 +43,9 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"timezone must be an IANA name like 'Asia/Seoul'; got {value!r}") from exc
+            raise ValueError(
+                f"timezone must be an IANA name like 'Asia/Seoul'; got {value!r}"
+            ) from exc
         return value
 
     @field_validator("holiday_country")
@@ -57,7 +59,7 @@ class Settings(BaseSettings):
         settings_cls: type[BaseSettings],
         init_settings: PydanticBaseSettingsSource,
         env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,  # noqa: ARG003
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (

@@ -1,0 +1,223 @@
+"""Parse inquiry logs (counts or raw events) into validated observation frames.
+
+Accepted columns: `ts`, `category`, optional `channel`, optional `count` (without it
+each row is one inquiry). Anything else is rejected so a typo never passes silently.
+Naive timestamps are local wall-clock time in the configured zone.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+import pandas as pd
+
+from forecast.errors import InvalidInput
+from forecast.series import Freq
+from forecast.store import Store, UpsertResult
+
+REQUIRED_COLUMNS = ("ts", "category")
+OPTIONAL_COLUMNS = ("channel", "count")
+FIRST_DATA_ROW = 2  # row 1 of a CSV file is its header
+_SUPPORTED_MINUTES = {f.minutes: f for f in Freq}
+
+
+def read_inquiry_csv(source: str | Path | bytes | IO[bytes]) -> pd.DataFrame:
+    """Read a CSV (plain or .gz) as strings; raise InvalidInput on unreadable or empty files."""
+    handle: str | Path | IO[bytes] = io.BytesIO(source) if isinstance(source, bytes) else source
+    try:
+        frame = pd.read_csv(
+            handle, dtype=str, keep_default_na=False, skipinitialspace=True,
+            encoding="utf-8-sig", compression="infer",
+        )
+    except pd.errors.EmptyDataError as exc:
+        raise InvalidInput(
+            "the file is empty; expected a header with ts,category[,channel][,count]"
+        ) from exc
+    except pd.errors.ParserError as exc:
+        raise InvalidInput(f"malformed CSV: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise InvalidInput("the file is not UTF-8 text") from exc
+    return frame
+
+
+def parse_inquiries(frame: pd.DataFrame, *, first_row: int = FIRST_DATA_ROW) -> pd.DataFrame:
+    """Validate raw columns; return ts (as parsed), category, channel, count rows.
+
+    `first_row` is the row number reported for frame row 0 (2 for a CSV with a header,
+    1 for a JSON list).
+    """
+    frame = frame.rename(columns=lambda c: str(c).strip().lower())
+    _check_columns(frame)
+    if frame.empty:
+        raise InvalidInput("no data rows; expected at least one row after the header")
+    category = _clean_text(frame["category"], "category", first_row, required=True)
+    channel = (
+        _clean_text(frame["channel"], "channel", first_row, required=False)
+        if "channel" in frame else pd.Series("", index=frame.index)
+    )
+    counts = (
+        _parse_counts(frame["count"], first_row) if "count" in frame
+        else pd.Series(1, index=frame.index, dtype="int64")
+    )
+    ts = parse_timestamps(frame["ts"], first_row)
+    out = pd.DataFrame({"ts": ts, "category": category, "channel": channel, "count": counts})
+    if "count" in frame:
+        _reject_conflicting_duplicates(out, first_row)
+        out = out.drop_duplicates(subset=["ts", "category", "channel"])
+    return out.reset_index(drop=True)
+
+
+def parse_timestamps(values: pd.Series, first_row: int = FIRST_DATA_ROW) -> pd.Series:
+    """Parse ISO-8601 stamps, all naive or all with an offset; name the first bad row."""
+    text = values.astype(str).str.strip()
+    try:
+        parsed = pd.to_datetime(text, errors="coerce", format="ISO8601", utc=False)
+    except ValueError as exc:  # mixed naive/aware or mixed offsets
+        raise InvalidInput(
+            "timestamps mix zone offsets and naive times; use one form", column="ts"
+        ) from exc
+    bad = parsed.isna()
+    if bad.any():
+        position = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InvalidInput(
+            f"cannot parse timestamp {text.iloc[position]!r}; "
+            "use ISO 8601 like 2026-03-01T09:30:00",
+            row=position + first_row, column="ts",
+        )
+    if parsed.dtype == object:
+        raise InvalidInput("timestamps mix zone offsets and naive times; use one form", column="ts")
+    return parsed
+
+
+def to_local(ts: pd.Series, timezone: str) -> pd.Series:
+    """Naive stamps are local wall-clock time in `timezone`; aware ones are converted to it."""
+    if isinstance(ts.dtype, pd.DatetimeTZDtype):
+        return ts.dt.tz_convert(timezone)
+    return ts.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="shift_forward")
+
+
+def infer_freq(ts: pd.Series) -> Freq | None:
+    """The interval of evenly bucketed stamps, or None when they look like raw events."""
+    unique = pd.Series(ts.drop_duplicates().sort_values().to_numpy())
+    if isinstance(ts.dtype, pd.DatetimeTZDtype):
+        unique = unique.dt.tz_localize(None)
+    if len(unique) < 2:
+        single = unique.iloc[0]
+        return Freq.DAILY if single == single.normalize() else None
+    minutes = unique.diff().dropna().dt.total_seconds().to_numpy() / 60.0
+    step = float(np.min(minutes))
+    if (unique == unique.dt.normalize()).all() and step >= 1440:
+        return Freq.DAILY
+    aligned = np.all(np.isclose(np.mod(minutes, step), 0.0)) and step == int(step)
+    return _SUPPORTED_MINUTES.get(int(step)) if aligned else None
+
+
+def aggregate(observations: pd.DataFrame, freq: Freq) -> pd.DataFrame:
+    """Sum counts into `freq` buckets (floor of each stamp) per category and channel."""
+    ts = observations["ts"]
+    if freq is Freq.DAILY:
+        bucket = ts.dt.normalize()
+    else:
+        bucket = ts.dt.floor(f"{freq.minutes}min", ambiguous="NaT", nonexistent="shift_forward")
+    grouped = (
+        observations.assign(ts=bucket)
+        .groupby(["category", "channel", "ts"], sort=True, observed=True)["count"]
+        .sum()
+        .reset_index()
+    )
+    grouped.insert(3, "freq", freq.value)
+    return grouped[["ts", "category", "channel", "freq", "count"]]
+
+
+def to_observations(
+    parsed: pd.DataFrame, *, timezone: str, base_interval: Freq, raw_events: bool
+) -> pd.DataFrame:
+    """Localise and bucket parsed rows: each series keeps its own interval when supported."""
+    local = parsed.assign(ts=to_local(parsed["ts"], timezone)).dropna(subset=["ts"])
+    parts = []
+    for _, series in local.groupby(["category", "channel"], sort=True):
+        found = None if raw_events else infer_freq(series["ts"])
+        parts.append(aggregate(series, found or base_interval))
+    return pd.concat(parts, ignore_index=True)
+
+
+def load_inquiries(
+    frame: pd.DataFrame, *, timezone: str, base_interval: Freq, first_row: int = FIRST_DATA_ROW
+) -> pd.DataFrame:
+    """Raw rows (CSV or JSON) to an observations frame (see forecast.store)."""
+    raw_events = "count" not in {str(c).strip().lower() for c in frame.columns}
+    parsed = parse_inquiries(frame, first_row=first_row)
+    return to_observations(parsed, timezone=timezone, base_interval=base_interval,
+                           raw_events=raw_events)
+
+
+def ingest_into(
+    store: Store, frame: pd.DataFrame, *, timezone: str, base_interval: Freq,
+    first_row: int = FIRST_DATA_ROW,
+) -> UpsertResult:
+    """Validate everything first, then upsert in one transaction: all rows or none."""
+    observations = load_inquiries(frame, timezone=timezone, base_interval=base_interval,
+                                  first_row=first_row)
+    return store.upsert_observations(observations)
+
+
+def _check_columns(frame: pd.DataFrame) -> None:
+    columns = list(frame.columns)
+    unknown = [c for c in columns if c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
+    if unknown:
+        raise InvalidInput(
+            f"unknown column(s) {', '.join(map(repr, unknown))}; "
+            "expected ts,category and optionally channel,count", row=1,
+        )
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    if missing:
+        raise InvalidInput(
+            f"missing required column(s) {', '.join(missing)}; "
+            "expected ts,category and optionally channel,count", row=1,
+        )
+
+
+def _clean_text(values: pd.Series, column: str, first_row: int, *, required: bool) -> pd.Series:
+    text = values.fillna("").astype(str).str.strip()
+    if required and (text == "").any():
+        position = int(np.flatnonzero((text == "").to_numpy())[0])
+        raise InvalidInput(f"{column} is empty", row=position + first_row, column=column)
+    too_long = text.str.len() > 200
+    if too_long.any():
+        position = int(np.flatnonzero(too_long.to_numpy())[0])
+        raise InvalidInput(f"{column} is longer than 200 characters", row=position + first_row,
+                           column=column)
+    return text
+
+
+def _parse_counts(values: pd.Series, first_row: int) -> pd.Series:
+    text = values.astype(str).str.strip()
+    numbers = pd.to_numeric(text, errors="coerce")
+    bad = numbers.isna() | ~np.isfinite(numbers.fillna(0)) | (numbers % 1 != 0)
+    if bad.any():
+        position = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InvalidInput(f"count must be a whole number; got {text.iloc[position]!r}",
+                           row=position + first_row, column="count")
+    negative = numbers < 0
+    if negative.any():
+        position = int(np.flatnonzero(negative.to_numpy())[0])
+        raise InvalidInput(f"count must be >= 0; got {text.iloc[position]!r}",
+                           row=position + first_row, column="count")
+    return numbers.astype("int64")
+
+
+def _reject_conflicting_duplicates(rows: pd.DataFrame, first_row: int) -> None:
+    keys = ["ts", "category", "channel"]
+    dup = rows.duplicated(subset=keys, keep=False)
+    if not dup.any():
+        return
+    conflicts = rows[dup].groupby(keys, sort=False)["count"].transform("nunique") > 1
+    if conflicts.any():
+        position = int(conflicts[conflicts].index[0])
+        raise InvalidInput(
+            "duplicate (ts, category, channel) with a different count; "
+            "send one count per interval", row=position + first_row, column="ts",
+        )

@@ -82,6 +82,7 @@ class History:
     y: pd.Series
     country: str | None = None
     events: tuple[object, ...] = ()
+    observed: np.ndarray | None = None  # bool per interval: False where y was filled in
 
     def __post_init__(self) -> None:
         if not isinstance(self.y.index, pd.DatetimeIndex):
@@ -95,8 +96,10 @@ class History:
         """The `horizon` intervals after the last observation."""
         return future_index(self.last_ts, self.freq, horizon)
 
-    def observed(self) -> pd.Series:
-        return self.y.dropna()
+    def observed_mask(self) -> np.ndarray:
+        if self.observed is None:
+            return np.asarray(self.y.notna())
+        return self.observed
 
 
 def future_index(last_ts: pd.Timestamp, freq: Freq, horizon: int) -> pd.DatetimeIndex:

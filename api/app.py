@@ -1,0 +1,68 @@
+"""The FastAPI application factory (`uvicorn --factory api.app:create_app`)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.metadata import PackageNotFoundError, version
+
+from fastapi import FastAPI
+
+from api.errors import install_error_handlers
+from api.routes import forecasts, health, observations, runs, series
+from data.store import open_store
+from forecast.series import Freq
+from forecast.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+API_PREFIX = "/v1"
+
+_DESCRIPTION = """\
+Forecasts of contact-center inquiry volume per category and channel.
+
+Timestamps are ISO 8601 in the configured local time zone with the offset. Errors are
+`{"error": {"type", "message", "row", "column", "parameter"}}`.
+"""
+
+
+def create_app(
+    settings: Settings | None = None, *, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
+) -> FastAPI:
+    """Build the app; reads the environment (Settings()) only when no settings are given."""
+    settings = settings if settings is not None else Settings()
+    Freq.parse(settings.base_interval)  # fail at start-up, not on the first upload
+    app = FastAPI(title="vocast", version=_package_version(), description=_DESCRIPTION,
+                  docs_url="/docs", lifespan=_lifespan)
+    app.state.settings = settings
+    app.state.max_upload_bytes = max_upload_bytes
+    install_error_handlers(app)
+    app.include_router(health.router)
+    for module in (series, forecasts, observations, runs):
+        app.include_router(module.router, prefix=API_PREFIX)
+    return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Open the store once for the process and dispose of it on shutdown."""
+    settings: Settings = app.state.settings
+    sqlite_file = settings.sqlite_path()
+    if sqlite_file is not None:
+        sqlite_file.parent.mkdir(parents=True, exist_ok=True)
+    store = open_store(settings.database_url)
+    app.state.store = store
+    logger.info("API started with timezone %s", settings.timezone)
+    try:
+        yield
+    finally:
+        store.dispose()
+
+
+def _package_version() -> str:
+    try:
+        return version("vocast")
+    except PackageNotFoundError:
+        return "0.0.0"

@@ -1,0 +1,125 @@
+"""Request dependencies: the store and settings from app state, and query parsing."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
+
+from fastapi import Depends, Header, Query, Request
+
+from forecast.errors import InvalidParameter
+from forecast.series import Freq
+from forecast.settings import Settings
+from forecast.store import Store
+
+_TIME_HINT = "an ISO 8601 date or date-time like 2026-03-02 or 2026-03-02T09:30:00+09:00"
+# A '+' in an unencoded query string arrives as a space: "09:30:00 09:00" means "+09:00".
+_SPACE_FOR_PLUS = re.compile(r"^(.+\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}(?::?\d{2})?)$")
+
+
+def get_store(request: Request) -> Store:
+    """The store opened once by the app's lifespan."""
+    store: Store = request.app.state.store
+    return store
+
+
+def get_settings(request: Request) -> Settings:
+    """The settings the app was created with (override in tests via dependency_overrides)."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+StoreDep = Annotated[Store, Depends(get_store)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+@dataclass(frozen=True, slots=True)
+class ForecastFilter:
+    """Filters for the published run's rows; `end` is exclusive."""
+
+    category: str | None = None
+    channel: str | None = None
+    freq: Freq | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+
+    def as_kwargs(self) -> dict[str, Any]:
+        return {"category": self.category, "channel": self.channel, "freq": self.freq,
+                "start": self.start, "end": self.end}
+
+
+def parse_instant(name: str, text: str | None, timezone: str) -> datetime | None:
+    """An ISO date or date-time; naive values are local wall-clock time in `timezone`."""
+    if text is None or not text.strip():
+        return None
+    cleaned = _SPACE_FOR_PLUS.sub(r"\1+\2", text.strip())
+    try:
+        value = datetime.fromisoformat(cleaned)
+    except ValueError as exc:
+        raise InvalidParameter(name, text, _TIME_HINT) from exc
+    return value if value.tzinfo is not None else value.replace(tzinfo=ZoneInfo(timezone))
+
+
+def forecast_filter(
+    settings: SettingsDep,
+    category: Annotated[str | None, Query(description="Only this category.")] = None,
+    channel: Annotated[str | None, Query(
+        description="Only this channel; an empty value selects all-channel series.")] = None,
+    freq: Annotated[str | None, Query(description="D, 60min, 30min or 15min.")] = None,
+    start: Annotated[str | None, Query(
+        description="First interval (inclusive): ISO date or date-time; naive = local time.",
+        examples=["2026-03-02"])] = None,
+    end: Annotated[str | None, Query(
+        description="Stop before this instant (exclusive): ISO date or date-time.",
+        examples=["2026-03-09T00:00:00+09:00"])] = None,
+) -> ForecastFilter:
+    """Parse forecast filters; bad values raise InvalidParameter naming the parameter."""
+    begin = parse_instant("start", start, settings.timezone)
+    until = parse_instant("end", end, settings.timezone)
+    if begin is not None and until is not None and until <= begin:
+        raise InvalidParameter("end", end, f"later than start ({start})")
+    return ForecastFilter(category=category, channel=channel,
+                          freq=Freq.parse(freq) if freq else None, start=begin, end=until)
+
+
+ForecastFilterDep = Annotated[ForecastFilter, Depends(forecast_filter)]
+
+
+def output_format(
+    fmt: Annotated[Literal["json", "csv"] | None, Query(
+        alias="format", description="json (default) or csv; overrides the Accept header.")] = None,
+    accept: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Literal["json", "csv"]:
+    """The `format` parameter when given, else CSV if Accept prefers text/csv, else JSON."""
+    if fmt is not None:
+        return fmt
+    weights = _accept_weights(accept or "")
+    csv = weights.get("text/csv", (0.0, 0))
+    json = max(weights.get("application/json", (0.0, 0)), weights.get("*/*", (0.0, 0)))
+    return "csv" if csv[0] > 0 and csv > json else "json"
+
+
+OutputFormatDep = Annotated[Literal["json", "csv"], Depends(output_format)]
+
+
+def _accept_weights(accept: str) -> dict[str, tuple[float, int]]:
+    """Media type -> (quality, -position): higher wins, earlier wins a tie."""
+    weights: dict[str, tuple[float, int]] = {}
+    for position, part in enumerate(accept.split(",")):
+        media, _, params = part.partition(";")
+        weights.setdefault(media.strip().lower(), (_quality(params), -position))
+    return weights
+
+
+def _quality(params: str) -> float:
+    for param in params.split(";"):
+        key, _, value = param.strip().partition("=")
+        if key.strip().lower() == "q":
+            try:
+                return float(value)
+            except ValueError:
+                return 0.0
+    return 1.0

@@ -1,0 +1,112 @@
+"""The one place that maps errors to HTTP responses.
+
+Every error leaves the API as `{"error": {"type", "message", "row", "column", "parameter"}}`
+(the last three null when they do not apply); stack traces never do.
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from forecast.errors import (
+    ForecastError,
+    InsufficientHistory,
+    InvalidInput,
+    InvalidParameter,
+    NotFound,
+    UnknownModel,
+)
+
+logger = logging.getLogger(__name__)
+
+_STATUS_BY_ERROR: tuple[tuple[type[ForecastError], int], ...] = (
+    (InvalidInput, 422),
+    (InvalidParameter, 422),
+    (UnknownModel, 422),
+    (InsufficientHistory, 422),
+    (NotFound, 404),
+)
+
+
+class RequestBodyError(Exception):
+    """A request body the API cannot read at all (too large, wrong type, not parseable)."""
+
+    def __init__(self, status_code: int, message: str) -> None:
+        self.status_code = status_code
+        self.message = message
+        super().__init__(message)
+
+
+def status_for(error: ForecastError) -> int:
+    """The HTTP status of a domain error: 422/404 for the known kinds, 400 otherwise."""
+    for kind, status in _STATUS_BY_ERROR:
+        if isinstance(error, kind):
+            return status
+    return 400
+
+
+def error_body(
+    kind: str, message: str, *, row: int | None = None, column: str | None = None,
+    parameter: str | None = None,
+) -> dict[str, Any]:
+    """The JSON error envelope shared by every handler."""
+    return {"error": {"type": kind, "message": message, "row": row, "column": column,
+                      "parameter": parameter}}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers on `app`; call once from create_app."""
+    app.add_exception_handler(ForecastError, _forecast_error)
+    app.add_exception_handler(RequestBodyError, _body_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)
+
+
+async def _forecast_error(_: Request, exc: ForecastError) -> JSONResponse:
+    bad_input = exc if isinstance(exc, InvalidInput) else None
+    body = error_body(
+        type(exc).__name__, str(exc),
+        row=bad_input.row if bad_input else None,
+        column=bad_input.column if bad_input else None,
+        parameter=exc.name if isinstance(exc, InvalidParameter) else None,
+    )
+    return JSONResponse(body, status_code=status_for(exc))
+
+
+async def _body_error(_: Request, exc: RequestBodyError) -> JSONResponse:
+    kind = HTTPStatus(exc.status_code).phrase.replace(" ", "")
+    return JSONResponse(error_body(kind, exc.message), status_code=exc.status_code)
+
+
+async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = exc.errors()
+    first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
+    location = [str(part) for part in first.get("loc", ())]
+    source = location[0] if location else "request"
+    name = ".".join(location[1:]) or source
+    message = f"{source} parameter '{name}': {first.get('msg', 'invalid value')}"
+    if "input" in first and source in ("query", "path", "header"):
+        message += f"; got {first['input']!r}"
+    body = error_body("InvalidParameter", message, parameter=name)
+    return JSONResponse(body, status_code=422)
+
+
+async def _http_error(_: Request, exc: HTTPException) -> JSONResponse:
+    kind = HTTPStatus(exc.status_code).phrase.replace(" ", "")
+    return JSONResponse(error_body(kind, str(exc.detail)), status_code=exc.status_code,
+                          headers=exc.headers)
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    logger.error("unhandled error on %s %s: %s", request.method, request.url.path,
+                 type(exc).__name__, exc_info=exc)
+    body = error_body("InternalServerError", "internal server error; see the server log")
+    return JSONResponse(body, status_code=500)

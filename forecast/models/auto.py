@@ -1,0 +1,68 @@
+"""`auto`: per-series selection by rolling-origin backtest, with a fallback chain so a
+series always gets a forecast (short histories fall back to simpler models)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from forecast.backtest import Fold, Score
+from forecast.errors import ForecastError, InsufficientHistory
+from forecast.models.base import Forecaster
+from forecast.selection import (
+    calibrated,
+    forecast_members,
+    median_forecast,
+    select_model,
+)
+from forecast.series import LEVELS, Forecast, History
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class _FittedAuto:
+    history: History
+    members: tuple[Forecaster, ...]
+    winner: str
+    folds: list[Fold] | None
+    scores: list[Score]
+
+    def predict(self, horizon: int, levels: tuple[int, ...] = LEVELS) -> Forecast:
+        forecasts = forecast_members(self.history, list(self.members), horizon)
+        if not forecasts:
+            raise InsufficientHistory(self.winner, 1, len(self.history.y))
+        combined = (forecasts[0] if len(forecasts) == 1
+                    else median_forecast(forecasts, self.winner))
+        return calibrated(combined, self.folds, levels) if self.folds else combined
+
+
+@dataclass(frozen=True, slots=True)
+class AutoModel:
+    """Backtest `candidates`, keep the winner (or median of the top few), calibrate."""
+
+    candidates: Callable[[History], list[Forecaster]]
+    fallbacks: Callable[[History], list[Forecaster]]
+    horizon: int
+    name: str = "auto"
+
+    def fit(self, history: History) -> _FittedAuto:
+        candidates = self.candidates(history)
+        try:
+            chosen = select_model(history, candidates, horizon=self.horizon)
+        except ForecastError as exc:
+            logger.info("auto falls back for %s: %s", history.key.label(), exc)
+            return self._fallback(history)
+        by_name = {c.name: c for c in candidates}
+        members = tuple(by_name[m] for m in chosen.members)
+        return _FittedAuto(history, members, chosen.winner, chosen.folds, chosen.scores)
+
+    def _fallback(self, history: History) -> _FittedAuto:
+        for model in self.fallbacks(history):
+            try:
+                model.fit(history)
+            except ForecastError:
+                continue
+            return _FittedAuto(history, (model,), model.name, None, [])
+        raise InsufficientHistory(self.name, 1, len(history.y))

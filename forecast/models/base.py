@@ -1,0 +1,84 @@
+"""The model interface and shared interval arithmetic.
+
+A `Forecaster` is an unfitted spec; `fit(history)` returns a `Fitted` whose `predict`
+gives a `Forecast`. Histories given to models are prepared: a regular grid with no
+gaps (see forecast.openhours). Intervals come from scaled residuals: count errors grow
+with the level, so residuals are divided by `level ** power` before taking quantiles.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+from scipy import stats
+
+from forecast.series import LEVELS, Forecast, History
+
+
+class Fitted(Protocol):
+    def predict(self, horizon: int, levels: tuple[int, ...] = LEVELS) -> Forecast: ...
+
+
+class Forecaster(Protocol):
+    name: str
+
+    def fit(self, history: History) -> Fitted: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorScale:
+    """Quantiles of scaled residuals: error ~ q * max(level, 1) ** power."""
+
+    power: float
+    quantiles: dict[float, float]
+
+    def bounds(
+        self, mean: np.ndarray, levels: tuple[int, ...], growth: np.ndarray | float = 1.0
+    ) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        scale = np.maximum(mean, 1.0) ** self.power * growth
+        out = {}
+        for level in levels:
+            lo_q, hi_q = _tail_probs(level)
+            out[level] = (mean + self.quantiles[lo_q] * scale, mean + self.quantiles[hi_q] * scale)
+        return out
+
+
+def _tail_probs(level: int) -> tuple[float, float]:
+    alpha = (100 - level) / 200.0
+    return round(alpha, 6), round(1 - alpha, 6)
+
+
+def fit_error_scale(
+    actual: np.ndarray, predicted: np.ndarray, levels: tuple[int, ...] = LEVELS
+) -> ErrorScale:
+    """Estimate the level-scaling power and the residual quantiles from paired values."""
+    actual = np.asarray(actual, dtype=float)
+    predicted = np.maximum(np.asarray(predicted, dtype=float), 0.0)
+    keep = np.isfinite(actual) & np.isfinite(predicted)
+    actual, predicted = actual[keep], predicted[keep]
+    power = _estimate_power(actual, predicted)
+    probs = sorted({p for level in levels for p in _tail_probs(level)})
+    if len(actual) < 8:
+        z = {p: float(stats.norm.ppf(p)) for p in probs}
+        return ErrorScale(power=0.5, quantiles=z)
+    scaled = (actual - predicted) / np.maximum(predicted, 1.0) ** power
+    quantiles = {p: float(np.quantile(scaled, p)) for p in probs}
+    return ErrorScale(power=power, quantiles=quantiles)
+
+
+def _estimate_power(actual: np.ndarray, predicted: np.ndarray) -> float:
+    level = np.maximum(predicted, 1.0)
+    err = np.abs(actual - predicted)
+    ok = (err > 0) & (level > 1.0)
+    if ok.sum() < 20 or np.ptp(np.log(level[ok])) < 1.0:
+        return 0.5 if np.median(level) < 50 else 1.0
+    slope = np.polyfit(np.log(level[ok]), np.log(err[ok]), 1)[0]
+    return float(np.clip(slope, 0.5, 1.0))
+
+
+def season_growth(horizon: int, season: int) -> np.ndarray:
+    """Error growth for a method whose step-h forecast is ceil(h/season) seasons old."""
+    steps = np.arange(horizon)
+    return np.sqrt(steps // season + 1.0)

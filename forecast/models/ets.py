@@ -1,0 +1,63 @@
+"""Exponential smoothing (statsmodels Holt-Winters) on log counts: damped trend and
+multiplicative weekly seasonality, so forecasts stay non-negative and weekly shapes
+scale with the level."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+from forecast.errors import InsufficientHistory
+from forecast.models.base import ErrorScale, fit_error_scale
+from forecast.series import LEVELS, Forecast, History, make_forecast
+
+MAX_FIT_WEEKS = 104
+
+
+@dataclass(frozen=True, slots=True)
+class _FittedEts:
+    history: History
+    level_forecast: np.ndarray
+    errors: ErrorScale
+    season: int
+    name: str
+
+    def predict(self, horizon: int, levels: tuple[int, ...] = LEVELS) -> Forecast:
+        mean = self._forecast(horizon)
+        growth = np.sqrt(1.0 + np.arange(horizon) / self.season)
+        return make_forecast(self.history.future_index(horizon), mean,
+                             self.errors.bounds(mean, levels, growth), self.name)
+
+    def _forecast(self, horizon: int) -> np.ndarray:
+        if horizon <= len(self.level_forecast):
+            return self.level_forecast[:horizon]
+        raise InsufficientHistory(self.name, horizon, len(self.level_forecast))
+
+
+@dataclass(frozen=True, slots=True)
+class Ets:
+    """Holt-Winters with a damped additive trend on log1p counts, weekly season."""
+
+    name: str = "ets"
+    max_horizon: int = 5000
+
+    def fit(self, history: History) -> _FittedEts:
+        season = history.freq.season_length
+        values = history.y.to_numpy(dtype=float)[-MAX_FIT_WEEKS * season:]
+        if len(values) < 2 * season + 2:
+            raise InsufficientHistory(self.name, 2 * season + 2, len(values))
+        logged = np.log1p(np.maximum(values, 0.0))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = ExponentialSmoothing(
+                logged, trend="add", damped_trend=True, seasonal="add",
+                seasonal_periods=season, initialization_method="estimated",
+            ).fit(optimized=True)
+        fitted = np.expm1(model.fittedvalues)
+        errors = fit_error_scale(values[season:], fitted[season:])
+        horizon_cap = min(self.max_horizon, 8 * season + 400)
+        forecast = np.expm1(model.forecast(horizon_cap))
+        return _FittedEts(history, np.maximum(forecast, 0.0), errors, season, self.name)

@@ -1,0 +1,71 @@
+"""Model names -> specs. Jobs and the CLI ask for models by name."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from forecast.errors import UnknownModel
+from forecast.models.adjusted import CalendarAdjusted
+from forecast.models.auto import AutoModel
+from forecast.models.base import Forecaster
+from forecast.models.ets import Ets
+from forecast.models.mstl import Mstl
+from forecast.models.naive import RecentMean, SeasonalNaive, WeekAverage
+from forecast.models.prophet import ProphetModel
+from forecast.models.split import DailySplit
+from forecast.series import Freq, History
+
+Builder = Callable[[Freq, int], Forecaster]
+
+
+def _ets(freq: Freq, _horizon: int) -> Forecaster:
+    if freq.is_intraday:
+        return CalendarAdjusted(DailySplit(Ets()), name="ets")
+    return CalendarAdjusted(Ets(), name="ets")
+
+
+def _candidates(history: History) -> list[Forecaster]:
+    """What `auto` compares for this series."""
+    models: list[Forecaster] = [
+        CalendarAdjusted(SeasonalNaive(), name="seasonal_naive_cal"),
+        CalendarAdjusted(WeekAverage(weeks=8), name="week_average_cal"),
+        CalendarAdjusted(WeekAverage(weeks=4, how="median", name="week_median"),
+                         name="week_median_cal"),
+        CalendarAdjusted(Mstl(), name="mstl"),
+        _ets(history.freq, 0),
+    ]
+    return models
+
+
+def _fallbacks(history: History) -> list[Forecaster]:
+    del history
+    return [
+        CalendarAdjusted(WeekAverage(weeks=8), name="week_average_cal"),
+        SeasonalNaive(),
+        RecentMean(),
+    ]
+
+
+MODELS: dict[str, Builder] = {
+    "seasonal_naive": lambda _f, _h: SeasonalNaive(),
+    "week_average": lambda _f, _h: WeekAverage(weeks=8),
+    "ets": _ets,
+    "mstl": lambda _f, _h: CalendarAdjusted(Mstl(), name="mstl"),
+    "daily_split": lambda _f, _h: CalendarAdjusted(DailySplit(Ets()), name="daily_split"),
+    "prophet": lambda _f, _h: ProphetModel(with_holidays=True),
+    "prophet_default": lambda _f, _h: ProphetModel(with_holidays=False, name="prophet_default"),
+    "recent_mean": lambda _f, _h: RecentMean(),
+    "auto": lambda _f, horizon: AutoModel(_candidates, _fallbacks, horizon),
+}
+
+
+def model_names() -> list[str]:
+    return sorted(MODELS)
+
+
+def build_model(name: str, freq: Freq, *, horizon: int) -> Forecaster:
+    """The spec registered under `name` for series at `freq`, backtested over `horizon`."""
+    builder = MODELS.get(name)
+    if builder is None:
+        raise UnknownModel(name, model_names())
+    return builder(freq, horizon)

@@ -1,0 +1,87 @@
+"""Intraday by splitting: forecast daily totals with a daily model, then spread each day
+over its intervals by the weekday's recent intraday profile (share of the day per slot)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from forecast.errors import InsufficientHistory
+from forecast.models.base import ErrorScale, Fitted, Forecaster, fit_error_scale
+from forecast.openhours import weekly_slot
+from forecast.series import LEVELS, Forecast, Freq, History, make_forecast
+
+PROFILE_WEEKS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class _FittedSplit:
+    history: History
+    daily: Fitted
+    shares: np.ndarray  # share of its day's total per weekly slot
+    split_errors: ErrorScale
+    name: str
+
+    def predict(self, horizon: int, levels: tuple[int, ...] = LEVELS) -> Forecast:
+        ds = self.history.future_index(horizon)
+        days = ds.normalize()
+        last_day = pd.Timestamp(self.history.y.index[-1]).normalize()
+        n_days = int((days.max() - last_day).days)
+        daily = self.daily.predict(max(n_days, 1), levels)
+        daily_index = pd.DatetimeIndex(daily.ds).normalize()
+        position = daily_index.get_indexer(days)
+        share = self.shares[weekly_slot(ds, self.history.freq)]
+        total = daily.mean[position]
+        mean = total * share
+        bounds = {}
+        for level, (lo, hi) in daily.bounds.items():
+            split = self.split_errors.bounds(mean, (level,))[level]
+            lo_gap = np.hypot((total - lo[position]) * share, mean - split[0])
+            hi_gap = np.hypot((hi[position] - total) * share, split[1] - mean)
+            bounds[level] = (mean - lo_gap, mean + hi_gap)
+        return make_forecast(ds, mean, bounds, self.name)
+
+
+@dataclass(frozen=True, slots=True)
+class DailySplit:
+    """Daily model x weekday intraday profile."""
+
+    daily_model: Forecaster
+    name: str = "daily_split"
+
+    def fit(self, history: History) -> _FittedSplit:
+        if not history.freq.is_intraday:
+            raise InsufficientHistory(self.name, 0, 0)
+        y = history.y
+        index = pd.DatetimeIndex(y.index)
+        first_full = index[0].normalize() + pd.Timedelta(days=1)
+        y = y[index >= first_full] if index[0] != index[0].normalize() else y
+        index = pd.DatetimeIndex(y.index)
+        daily_totals = y.groupby(index.normalize()).sum()
+        daily_totals.index = pd.DatetimeIndex(daily_totals.index, freq="D")
+        daily_history = replace(history, y=daily_totals, freq=Freq.DAILY)
+        fitted_daily = self.daily_model.fit(daily_history)
+        shares, expected = _weekday_shares(y, history.freq)
+        errors = fit_error_scale(y.to_numpy(dtype=float)[-len(expected):], expected)
+        return _FittedSplit(history, fitted_daily, shares, errors, self.name)
+
+
+def _weekday_shares(y: pd.Series, freq: Freq) -> tuple[np.ndarray, np.ndarray]:
+    """Mean share of the day's total per weekly slot over recent weeks, and the in-sample
+    split of recent actual totals it implies."""
+    recent = y[y.index > y.index[-1] - pd.Timedelta(weeks=PROFILE_WEEKS)]
+    index = pd.DatetimeIndex(recent.index)
+    totals = recent.groupby(index.normalize()).transform("sum").to_numpy(dtype=float)
+    slots = weekly_slot(index, freq)
+    values = recent.to_numpy(dtype=float)
+    slot_sum = np.bincount(slots, weights=values, minlength=freq.season_length)
+    weekday_of_slot = np.arange(freq.season_length) // freq.per_day
+    day_sum = np.bincount(slots, weights=totals, minlength=freq.season_length)
+    shares = np.divide(slot_sum, day_sum, out=np.zeros_like(slot_sum), where=day_sum > 0)
+    for weekday in range(7):
+        in_day = weekday_of_slot == weekday
+        if shares[in_day].sum() == 0:
+            shares[in_day] = 1.0 / freq.per_day
+    return shares, totals * shares[slots]

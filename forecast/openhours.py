@@ -1,0 +1,102 @@
+"""Opening hours and gaps: closed intervals forecast zero and never drag a model down.
+
+History arrives with gaps: closed hours missing (operating-hours-only exports), whole
+days missing (holidays, outages of the export). `prepare_history` puts it on a regular
+grid and fills every gap so models see a complete series: closed slots and known
+holidays get 0, missing open days are borrowed from the same slots a week earlier (or
+later). `OpenHours` remembers which weekly slots are open so forecasts there are 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from forecast.calendar import Event, holiday_names
+from forecast.series import Forecast, Freq, History, SeriesKey, make_forecast
+
+OPEN_LOOKBACK_WEEKS = 8
+
+
+def weekly_slot(ts: pd.DatetimeIndex, freq: Freq) -> np.ndarray:
+    """Position of each stamp within the week (0 = Monday's first interval)."""
+    if freq is Freq.DAILY:
+        return np.asarray(ts.dayofweek)
+    minute_of_day = np.asarray(ts.hour * 60 + ts.minute)
+    return np.asarray(ts.dayofweek) * freq.per_day + minute_of_day // freq.minutes
+
+
+@dataclass(frozen=True, slots=True)
+class OpenHours:
+    """Which weekly slots had any demand in the recent weeks."""
+
+    freq: Freq
+    open_slots: np.ndarray  # bool, one per weekly slot
+
+    def mask(self, ts: pd.DatetimeIndex) -> np.ndarray:
+        return np.asarray(self.open_slots[weekly_slot(ts, self.freq)])
+
+    def apply(self, forecast: Forecast) -> Forecast:
+        """Zero the forecast and its bounds in closed slots."""
+        is_open = self.mask(forecast.ds)
+        bounds = {lvl: (lo * is_open, hi * is_open) for lvl, (lo, hi) in forecast.bounds.items()}
+        return make_forecast(forecast.ds, forecast.mean * is_open, bounds, forecast.model)
+
+
+def learn_open_hours(y: pd.Series, freq: Freq) -> OpenHours:
+    """A slot is open if it saw a positive count in the last few weeks of observations."""
+    recent = y[y.index > y.index[-1] - pd.Timedelta(weeks=OPEN_LOOKBACK_WEEKS)]
+    slots = weekly_slot(pd.DatetimeIndex(recent.index), freq)
+    positive = np.zeros(freq.season_length, dtype=bool)
+    values = recent.to_numpy(dtype=float, copy=True)
+    np.logical_or.at(positive, slots, np.nan_to_num(values, nan=0.0) > 0)
+    return OpenHours(freq=freq, open_slots=positive)
+
+
+def regular_grid(y: pd.Series, freq: Freq) -> pd.Series:
+    """Reindex observed counts (naive wall-clock index) onto a regular grid; gaps are NaN."""
+    index = pd.DatetimeIndex(y.index)
+    start = index.min().normalize() if freq is Freq.DAILY else index.min()
+    grid = pd.date_range(start, index.max(), freq=freq.offset if freq.is_intraday else "D")
+    return y.groupby(level=0).sum().reindex(grid)
+
+
+def prepare_history(
+    observed: pd.Series,
+    key: SeriesKey,
+    freq: Freq,
+    *,
+    country: str | None = None,
+    events: tuple[Event, ...] = (),
+) -> tuple[History, OpenHours]:
+    """A gap-free History and the open hours learnt from it."""
+    grid = regular_grid(observed, freq)
+    hours = learn_open_hours(grid, freq)
+    values = grid.to_numpy(dtype=float, copy=True)
+    index = pd.DatetimeIndex(grid.index)
+    days = index.normalize()
+    day_observed = pd.Series(~np.isnan(values), index=index).groupby(days).transform("any")
+    missing_day = ~day_observed.to_numpy()
+    holiday = (holiday_names(days, country) != "").to_numpy() if country else False
+    slot_open = hours.mask(index)
+    observed_mask = ~np.isnan(values)
+    closed_gap = np.isnan(values) & (~missing_day | ~slot_open | holiday)
+    values[closed_gap] = 0.0
+    values = _borrow_from_neighbouring_weeks(values, freq.season_length)
+    filled = pd.Series(values, index=index, name="y")
+    history = History(key=key, freq=freq, y=filled, country=country, events=events,
+                      observed=observed_mask)
+    return history, hours
+
+
+def _borrow_from_neighbouring_weeks(values: np.ndarray, season: int) -> np.ndarray:
+    out = values.copy()
+    for i in np.flatnonzero(np.isnan(out)):
+        if i >= season and not np.isnan(out[i - season]):
+            out[i] = out[i - season]
+    for i in np.flatnonzero(np.isnan(out))[::-1]:
+        if i + season < len(out) and not np.isnan(out[i + season]):
+            out[i] = out[i + season]
+    return np.nan_to_num(out, nan=0.0)

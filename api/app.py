@@ -49,10 +49,7 @@ def create_app(
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Open the store once for the process and dispose of it on shutdown."""
     settings: Settings = app.state.settings
-    sqlite_file = settings.sqlite_path()
-    if sqlite_file is not None:
-        sqlite_file.parent.mkdir(parents=True, exist_ok=True)
-    store = open_store(settings.database_url)
+    store = open_store(settings.database_url)  # creates a SQLite file's folder as needed
     app.state.store = store
     logger.info("API started with timezone %s", settings.timezone)
     try:

@@ -36,12 +36,26 @@ _STATUS_BY_ERROR: tuple[tuple[type[ForecastError], int], ...] = (
 
 
 class RequestBodyError(Exception):
-    """A request body the API cannot read at all (too large, wrong type, not parseable)."""
+    """A request body the API cannot read at all: too large, of an unsupported type, or
+    not parseable. `kind` is the error type clients see."""
 
-    def __init__(self, status_code: int, message: str) -> None:
+    def __init__(self, status_code: int, kind: str, message: str) -> None:
         self.status_code = status_code
+        self.kind = kind
         self.message = message
         super().__init__(message)
+
+
+def payload_too_large(message: str) -> RequestBodyError:
+    return RequestBodyError(413, "PayloadTooLarge", message)
+
+
+def unsupported_media_type(message: str) -> RequestBodyError:
+    return RequestBodyError(415, "UnsupportedMediaType", message)
+
+
+def malformed_body(message: str) -> RequestBodyError:
+    return RequestBodyError(400, "MalformedBody", message)
 
 
 def status_for(error: ForecastError) -> int:
@@ -82,8 +96,7 @@ async def _forecast_error(_: Request, exc: ForecastError) -> JSONResponse:
 
 
 async def _body_error(_: Request, exc: RequestBodyError) -> JSONResponse:
-    kind = HTTPStatus(exc.status_code).phrase.replace(" ", "")
-    return JSONResponse(error_body(kind, exc.message), status_code=exc.status_code)
+    return JSONResponse(error_body(exc.kind, exc.message), status_code=exc.status_code)
 
 
 async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:

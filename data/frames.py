@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from data import timestamps
 from forecast.errors import InvalidInput, InvalidParameter
 from forecast.series import Freq
 from forecast.store import ACCURACY_COLUMNS, FORECAST_COLUMNS, OBSERVATION_COLUMNS
@@ -158,17 +159,23 @@ def accuracy_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def records(frame: pd.DataFrame, columns: Iterable[str]) -> list[dict[str, Any]]:
-    """Rows as plain-Python parameter dicts; NaN becomes None (SQL NULL)."""
+def records(
+    frame: pd.DataFrame, columns: Iterable[str], dialect_name: str, *, prefix: str = ""
+) -> list[dict[str, Any]]:
+    """Rows as plain-Python parameter dicts keyed `prefix + column`; NaN becomes None.
+
+    Timestamp columns come out as `timestamps.bind_values` makes them, to be bound
+    with `timestamps.bind_type`.
+    """
     data: dict[str, list[Any]] = {}
     for column in columns:
         values = frame[column]
         if isinstance(values.dtype, pd.DatetimeTZDtype):
-            data[column] = list(values.dt.to_pydatetime())
+            data[prefix + column] = timestamps.bind_values(values, dialect_name)
         elif values.dtype == "float64":
-            data[column] = [None if v != v else v for v in values.tolist()]
+            data[prefix + column] = [None if v != v else v for v in values.tolist()]
         else:
-            data[column] = values.tolist()
+            data[prefix + column] = values.tolist()
     names = list(data)
     return [dict(zip(names, row, strict=True)) for row in zip(*data.values(), strict=True)]
 
@@ -179,13 +186,14 @@ def rows_frame(
     *,
     floats: Sequence[str] = (),
     ints: Sequence[str] = (),
-    timestamps: Sequence[str] = ("ts",),
+    ts_columns: Sequence[str] = ("ts",),
 ) -> pd.DataFrame:
     """A frame from database rows, typed the same way when empty or not."""
-    frame = pd.DataFrame.from_records(list(rows), columns=list(columns))
+    values = list(zip(*rows, strict=True)) if rows else [()] * len(columns)
+    frame = pd.DataFrame(dict(zip(columns, (list(v) for v in values), strict=True)))
     for column in columns:
-        if column in timestamps:
-            frame[column] = pd.to_datetime(frame[column], utc=True).dt.as_unit("us")
+        if column in ts_columns:
+            frame[column] = timestamps.parse(frame[column])
         elif column in floats:
             frame[column] = frame[column].astype("float64")
         elif column in ints:

@@ -8,6 +8,7 @@ from datetime import datetime
 import pandas as pd
 import sqlalchemy as sa
 
+from data import timestamps
 from data.engine import read_transaction, write_transaction
 from data.frames import freq_value, observations_frame, records, rows_frame, utc_datetime
 from data.series_ids import dialect_insert, with_series_ids
@@ -48,8 +49,10 @@ def upsert_observations(engine: sa.Engine, frame: pd.DataFrame) -> UpsertResult:
 
 def _stored_counts(connection: sa.Connection, rows: pd.DataFrame) -> pd.DataFrame:
     """Stored counts of the touched series, each within the ts range the batch covers."""
+    dialect = connection.dialect.name
     spans = rows.groupby("series_id")["ts"].agg(["min", "max"])
-    found: list[sa.Row[tuple[int, datetime, float]]] = []
+    columns = (observations.c.series_id, timestamps.select_text(observations.c.ts, dialect), _COUNT)
+    found: list[sa.Row[tuple[int, str, float]]] = []
     for begin in range(0, len(spans), _SERIES_PER_QUERY):
         chunk = spans.iloc[begin : begin + _SERIES_PER_QUERY]
         condition = sa.or_(
@@ -61,37 +64,34 @@ def _stored_counts(connection: sa.Connection, rows: pd.DataFrame) -> pd.DataFram
                 for series_id, low, high in chunk.itertuples(name=None)
             )
         )
-        query = sa.select(observations.c.series_id, observations.c.ts, _COUNT).where(condition)
-        found.extend(connection.execute(query).all())
+        found.extend(connection.execute(sa.select(*columns).where(condition)).all())
     return rows_frame(found, ["series_id", "ts", "stored"], floats=["stored"], ints=["series_id"])
 
 
 def _insert_counts(connection: sa.Connection, rows: pd.DataFrame) -> None:
     if rows.empty:
         return
-    statement = dialect_insert(connection, observations)
+    dialect, columns = connection.dialect.name, ["series_id", "ts", "count"]
+    statement = dialect_insert(connection, observations).values(
+        timestamps.bind_params(observations, columns, dialect)
+    )
     statement = statement.on_conflict_do_update(
         index_elements=["series_id", "ts"], set_={"count": statement.excluded["count"]}
     )
-    connection.execute(statement, records(rows, ["series_id", "ts", "count"]))
+    connection.execute(statement, records(rows, columns, dialect, prefix="p_"))
 
 
 def _update_counts(connection: sa.Connection, rows: pd.DataFrame) -> None:
     if rows.empty:
         return
+    dialect = connection.dialect.name
+    params = timestamps.bind_params(observations, ["series_id", "ts", "count"], dialect)
     statement = (
         sa.update(observations)
-        .where(
-            observations.c.series_id == sa.bindparam("b_series_id"),
-            observations.c.ts == sa.bindparam("b_ts"),
-        )
-        .values({"count": sa.bindparam("b_count")})
+        .where(observations.c.series_id == params["series_id"], observations.c.ts == params["ts"])
+        .values({"count": params["count"]})
     )
-    params = records(
-        rows.rename(columns={"series_id": "b_series_id", "ts": "b_ts", "count": "b_count"}),
-        ["b_series_id", "b_ts", "b_count"],
-    )
-    connection.execute(statement, params)
+    connection.execute(statement, records(rows, ["series_id", "ts", "count"], dialect, prefix="p_"))
 
 
 def list_series(engine: sa.Engine) -> list[SeriesInfo]:
@@ -144,7 +144,8 @@ def load_history(
         )
         if series_id is None:
             raise NotFound(f"no series {key.label()!r} at freq {stored_freq!r}")
-        query = sa.select(observations.c.ts, _COUNT).where(observations.c.series_id == series_id)
+        ts_text = timestamps.select_text(observations.c.ts, connection.dialect.name)
+        query = sa.select(ts_text, _COUNT).where(observations.c.series_id == series_id)
         if low is not None:
             query = query.where(observations.c.ts >= low)
         if high is not None:

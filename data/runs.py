@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 import pandas as pd
 import sqlalchemy as sa
 
+from data import timestamps
 from data.engine import read_transaction, write_transaction
 from data.frames import (
     BOUND_COLUMNS,
@@ -80,14 +81,16 @@ def save_run(
         )
         if not rows.empty:
             rows["series_id"] = with_series_ids(connection, rows)
-            params = records(rows.assign(run_id=run_id), ["run_id", "series_id", *_FORECAST_VALUES])
-            connection.execute(sa.insert(forecast_rows), params)
+            _insert_rows(connection, forecast_rows, rows.assign(run_id=run_id))
         if board is not None and not board.empty:
-            connection.execute(
-                sa.insert(accuracy_rows),
-                records(board.assign(run_id=run_id), ["run_id", *ACCURACY_COLUMNS]),
-            )
+            _insert_rows(connection, accuracy_rows, board.assign(run_id=run_id))
     logger.info("saved forecast run %s with %d rows", run_id, len(rows))
+
+
+def _insert_rows(connection: sa.Connection, table: sa.Table, rows: pd.DataFrame) -> None:
+    dialect, columns = connection.dialect.name, [column.name for column in table.columns]
+    statement = sa.insert(table).values(timestamps.bind_params(table, columns, dialect))
+    connection.execute(statement, records(rows, columns, dialect, prefix="p_"))
 
 
 def publish_run(engine: sa.Engine, run_id: str) -> None:
@@ -134,8 +137,9 @@ def latest_forecast(
 ) -> pd.DataFrame:
     """Rows of the published run (FORECAST_COLUMNS + run_id) sorted by key and ts."""
     low, high = utc_datetime(start, name="start"), utc_datetime(end, name="end")
+    ts_text = timestamps.select_text(forecast_rows.c.ts, engine.dialect.name)
     query = sa.select(
-        forecast_rows.c.ts, series.c.category, series.c.channel, series.c.freq,
+        ts_text, series.c.category, series.c.channel, series.c.freq,
         *(forecast_rows.c[name] for name in _FORECAST_VALUES[1:]), forecast_rows.c.run_id,
     ).select_from(
         _published(forecast_rows).join(series, series.c.id == forecast_rows.c.series_id)
@@ -164,7 +168,7 @@ def latest_accuracy(engine: sa.Engine) -> pd.DataFrame:
     with read_transaction(engine) as connection:
         found = connection.execute(query).all()
     frame = rows_frame(
-        found, ACCURACY_OUT_COLUMNS, floats=METRIC_COLUMNS, ints=("folds", "rank"), timestamps=()
+        found, ACCURACY_OUT_COLUMNS, floats=METRIC_COLUMNS, ints=("folds", "rank"), ts_columns=()
     )
     return _sorted(frame, [*KEY_COLUMNS, "rank", "model"])
 

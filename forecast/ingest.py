@@ -8,6 +8,7 @@ Naive timestamps are local wall-clock time in the configured zone.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
@@ -90,6 +91,28 @@ def parse_timestamps(values: pd.Series, first_row: int = FIRST_DATA_ROW) -> pd.S
     if parsed.dtype == object:
         raise InvalidInput("timestamps mix zone offsets and naive times; use one form", column="ts")
     return parsed
+
+
+def timestamp_formatter(sample: str) -> Callable[[pd.Series], pd.Series]:
+    """Format stamps like `sample` (date only, 'T' or ' ' separator, seconds, offset)."""
+    text = sample.strip()
+    if len(text) == 10:
+        return lambda ts: ts.dt.strftime("%Y-%m-%d")
+    sep = "T" if "T" in text else " "
+    clock = text[11:]
+    has_seconds = len(clock) >= 8 and clock[5:6] == ":"
+    pattern = f"%Y-%m-%d{sep}%H:%M" + (":%S" if has_seconds else "")
+    if isinstance(_offset_suffix(clock), str):
+        return lambda ts: ts.dt.strftime(pattern + "%z").str.replace(
+            r"([+-]\d\d)(\d\d)$", r"\1:\2", regex=True)
+    return lambda ts: ts.dt.strftime(pattern)
+
+
+def _offset_suffix(clock: str) -> str | None:
+    if clock.endswith("Z"):
+        return "Z"
+    tail = clock[-6:]
+    return tail if tail[:1] in "+-" and tail[3:4] == ":" else None
 
 
 def to_local(ts: pd.Series, timezone: str) -> pd.Series:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from forecast.backtest import Score
 from forecast.calendar import Event
 from forecast.errors import ForecastError, InvalidParameter
 from forecast.models.registry import build_model
@@ -20,6 +21,14 @@ from forecast.series import LEVELS, Forecast, Freq, SeriesKey
 logger = logging.getLogger(__name__)
 
 OUTPUT_COLUMNS = ("ts", "category", "channel", "yhat", "lo80", "hi80", "lo95", "hi95", "model")
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesResult:
+    """A series' forecast and, for `auto`, the backtest leaderboard behind it."""
+
+    forecast: Forecast
+    scores: tuple[Score, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +45,15 @@ def forecast_series(
     model: str = "auto", country: str | None = None, events: tuple[Event, ...] = (),
 ) -> Forecast:
     """Forecast `horizon` intervals beginning at `start` (default: after the last count)."""
+    return run_series(request, horizon=horizon, start=start, model=model, country=country,
+                      events=events).forecast
+
+
+def run_series(
+    request: SeriesRequest, *, horizon: int, start: pd.Timestamp | None = None,
+    model: str = "auto", country: str | None = None, events: tuple[Event, ...] = (),
+) -> SeriesResult:
+    """forecast_series, keeping the leaderboard of the model choice."""
     history, hours = prepare_history(request.counts, request.key, request.freq,
                                      country=country, events=events)
     first = history.future_index(1)[0]
@@ -43,11 +61,13 @@ def forecast_series(
     gap = _intervals_between(first, start, request.freq)
     steps = gap + horizon
     spec = build_model(model, request.freq, horizon=min(steps, _backtest_cap(request.freq)))
-    forecast = hours.apply(spec.fit(history).predict(steps, LEVELS))
+    fitted = spec.fit(history)
+    forecast = hours.apply(fitted.predict(steps, LEVELS))
     keep = slice(gap, gap + horizon)
     bounds = {lvl: (lo[keep], hi[keep]) for lvl, (lo, hi) in forecast.bounds.items()}
-    return Forecast(ds=forecast.ds[keep], mean=forecast.mean[keep], bounds=bounds,
-                    model=forecast.model, fitted_at=forecast.fitted_at)
+    trimmed = Forecast(ds=forecast.ds[keep], mean=forecast.mean[keep], bounds=bounds,
+                       model=forecast.model, fitted_at=forecast.fitted_at)
+    return SeriesResult(trimmed, tuple(getattr(fitted, "scores", ())))
 
 
 def _backtest_cap(freq: Freq) -> int:

@@ -9,10 +9,11 @@ import orjson
 import pandas as pd
 from fastapi import APIRouter, Depends, Request
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 from starlette.types import Message
 
 from api.deps import SettingsDep, StoreDep
-from api.errors import RequestBodyError
+from api.errors import malformed_body, payload_too_large, unsupported_media_type
 from api.routes import error_responses
 from api.schemas import ObservationsIn, UpsertOut, inline_schema
 from forecast.errors import InvalidInput
@@ -61,8 +62,8 @@ async def read_upload(request: Request) -> Upload:
         return Upload(read_inquiry_csv(await _multipart_file(request, body)), FIRST_DATA_ROW)
     if media in CSV_MEDIA_TYPES or not media:
         return Upload(read_inquiry_csv(body), FIRST_DATA_ROW)
-    raise RequestBodyError(415, f"unsupported content type {media!r}; send application/json, "
-                                "multipart/form-data or text/csv")
+    raise unsupported_media_type(f"unsupported content type {media!r}; send application/json, "
+                                 "multipart/form-data or text/csv")
 
 
 @router.post("/observations", response_model=UpsertOut, description=_DESCRIPTION,
@@ -83,13 +84,13 @@ def post_observations(
 async def _read_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
-        raise RequestBodyError(413, f"request body is {int(declared)} bytes; the limit is {limit}")
+        raise payload_too_large(f"request body is {int(declared)} bytes; the limit is {limit}")
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise RequestBodyError(413, f"request body exceeds the limit of {limit} bytes")
+            raise payload_too_large(f"request body exceeds the limit of {limit} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -98,12 +99,15 @@ async def _multipart_file(request: Request, body: bytes) -> bytes:
     async def replay() -> Message:
         return {"type": "http.request", "body": body, "more_body": False}
 
-    async with Request(request.scope, replay).form() as form:
-        field = form.get("file")
-        if isinstance(field, UploadFile):
-            return await field.read()
-        if isinstance(field, str):
-            return field.encode("utf-8")
+    try:
+        async with Request(request.scope, replay).form() as form:
+            field = form.get("file")
+            if isinstance(field, UploadFile):
+                return await field.read()
+            if isinstance(field, str):
+                return field.encode("utf-8")
+    except HTTPException as exc:  # Starlette reports unparseable multipart bodies this way
+        raise malformed_body(f"malformed multipart body: {exc.detail}") from exc
     raise InvalidInput("a multipart upload needs the CSV in a file field named 'file'",
                        column="file")
 
@@ -112,7 +116,7 @@ def _json_rows(body: bytes) -> pd.DataFrame:
     try:
         payload: Any = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        raise RequestBodyError(400, f"malformed JSON body: {exc}") from exc
+        raise malformed_body(f"malformed JSON body: {exc}") from exc
     rows = payload.get("rows") if isinstance(payload, dict) else None
     if not isinstance(rows, list):
         raise InvalidInput('the JSON body must be an object {"rows": [{...}, ...]}',

@@ -39,32 +39,38 @@ def korean_holidays(first_year: int, last_year: int) -> dict[date, str]:
 
 def build_calendar(days: pd.DatetimeIndex) -> DayCalendar:
     """Classify `days`; holidays just outside the window still shape rebounds and rushes."""
-    pad = pd.date_range(days[0] - pd.Timedelta(days=_PAD_DAYS),
-                        days[-1] + pd.Timedelta(days=_PAD_DAYS), freq="D")
+    pad = pd.date_range(
+        days[0] - pd.Timedelta(days=_PAD_DAYS), days[-1] + pd.Timedelta(days=_PAD_DAYS), freq="D"
+    )
     table = korean_holidays(pad[0].year, pad[-1].year)
     names = [table.get(d.date(), "") for d in pad]
     holiday = np.array([bool(n) for n in names])
     seasonal = np.array([any(b in n for b in _BREAK_NAMES) for n in names])
-    weekend = pad.dayofweek.to_numpy() >= 5
+    weekend = pad.day_of_week.to_numpy() >= 5
     off = holiday | weekend
     in_break = np.zeros(len(pad), dtype=bool)
     rebound = np.ones((len(pad), len(sc.CHANNELS)))
     pre_break = np.ones(len(pad))
     for first, last in _runs(off):
-        if not holiday[first:last + 1].any():
+        if not holiday[first : last + 1].any():
             continue
-        is_break = bool(seasonal[first:last + 1].any())
+        is_break = bool(seasonal[first : last + 1].any())
         amplitude = sc.REBOUND_BREAK if is_break else sc.REBOUND_HOLIDAY
         _add_rebound(rebound, off, last + 1, amplitude, max_days=sc.REBOUND_DAYS if is_break else 1)
         if is_break:
-            in_break[first:last + 1] = True
+            in_break[first : last + 1] = True
             _add_pre_break(pre_break, first)
-    day_off = holiday | in_break | (pad.dayofweek.to_numpy() == 6)
+    day_off = holiday | in_break | (pad.day_of_week.to_numpy() == 6)
     day_type = np.where(day_off, DAY_OFF, np.where(weekend, SATURDAY, WORKDAY))
     inner = slice(_PAD_DAYS, _PAD_DAYS + len(days))
     return DayCalendar(
-        days=days, holiday=holiday[inner], in_break=in_break[inner], working=~off[inner],
-        day_type=day_type[inner], rebound=rebound[inner], pre_break=pre_break[inner],
+        days=days,
+        holiday=holiday[inner],
+        in_break=in_break[inner],
+        working=~off[inner],
+        day_type=day_type[inner],
+        rebound=rebound[inner],
+        pre_break=pre_break[inner],
     )
 
 

@@ -161,11 +161,13 @@ def _grid_keys(
     d, slot, c, k = np.unravel_index(positions, shape)
     step = np.timedelta64(INTERVAL_MINUTES, "m")
     ts = window.to_numpy()[d] + slot * step
-    return pd.DataFrame({
-        "ts": ts.astype("datetime64[ns]"),
-        "category": pd.array(np.asarray(sc.CATEGORIES, dtype=object)[c], dtype="str"),
-        "channel": pd.array(np.asarray(sc.CHANNELS, dtype=object)[k], dtype="str"),
-    })
+    return pd.DataFrame(
+        {
+            "ts": ts.astype("datetime64[ns]"),
+            "category": pd.array(np.asarray(sc.CATEGORIES, dtype=object)[c], dtype="str"),
+            "channel": pd.array(np.asarray(sc.CHANNELS, dtype=object)[k], dtype="str"),
+        }
+    )
 
 
 def _events_frame(start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:

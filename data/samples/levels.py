@@ -33,7 +33,7 @@ def _growth(days: pd.DatetimeIndex) -> np.ndarray:
 
 def _weekday(cal: DayCalendar) -> np.ndarray:
     """Day-of-week factor per channel; holidays and breaks take a reduced Sunday level."""
-    factor = sc.WEEKDAY[cal.days.dayofweek.to_numpy()].copy()
+    factor = sc.WEEKDAY[cal.days.day_of_week.to_numpy()].copy()
     sunday = sc.WEEKDAY[_SUNDAY]
     factor[cal.holiday] = sunday * sc.HOLIDAY_FACTOR
     factor[cal.in_break] = sunday * sc.BREAK_FACTOR
@@ -42,7 +42,7 @@ def _weekday(cal: DayCalendar) -> np.ndarray:
 
 def _yearly(days: pd.DatetimeIndex) -> np.ndarray:
     """Smooth yearly wave per category plus the late-November sales season."""
-    doy = days.dayofyear.to_numpy()[:, None]
+    doy = days.day_of_year.to_numpy()[:, None]
     phase = 2 * np.pi * (doy - sc.YEARLY_PEAK_DOY[None, :]) / 365.25
     factor = 1.0 + sc.YEARLY_AMPLITUDE[None, :] * np.cos(phase)
     for category, lift, (month, day), width in sc.NOVEMBER_SALES:

@@ -12,21 +12,30 @@ from datetime import date
 import numpy as np
 
 CATEGORIES: tuple[str, ...] = (
-    "delivery", "refund", "payment", "account", "product", "app-bug", "membership", "other",
+    "delivery",
+    "refund",
+    "payment",
+    "account",
+    "product",
+    "app-bug",
+    "membership",
+    "other",
 )
 CHANNELS: tuple[str, ...] = ("phone", "chat", "email")
 
 # Expected inquiries on a plain Wednesday at ANCHOR, rows = CATEGORIES, columns = CHANNELS.
-BASE_DAILY = np.array([
-    [420.0, 520.0, 160.0],  # delivery
-    [180.0, 220.0, 110.0],  # refund
-    [150.0, 170.0, 60.0],   # payment
-    [90.0, 120.0, 45.0],    # account
-    [70.0, 110.0, 40.0],    # product
-    [18.0, 35.0, 14.0],     # app-bug
-    [6.0, 8.0, 3.0],        # membership
-    [4.0, 5.0, 2.0],        # other
-])
+BASE_DAILY = np.array(
+    [
+        [420.0, 520.0, 160.0],  # delivery
+        [180.0, 220.0, 110.0],  # refund
+        [150.0, 170.0, 60.0],  # payment
+        [90.0, 120.0, 45.0],  # account
+        [70.0, 110.0, 40.0],  # product
+        [18.0, 35.0, 14.0],  # app-bug
+        [6.0, 8.0, 3.0],  # membership
+        [4.0, 5.0, 2.0],  # other
+    ]
+)
 ANCHOR = date(2025, 1, 1)
 
 # Growth per year: category x channel (customers move from phone and email to chat).
@@ -35,11 +44,13 @@ CHANNEL_GROWTH = np.array([-0.03, 0.10, -0.06])
 
 # Day-of-week factors, Monday..Sunday, per channel (phone: Saturday is a half day,
 # Sunday closed).
-WEEKDAY = np.array([
-    [1.18, 1.06, 1.00, 0.97, 0.93, 0.35, 0.0],
-    [1.12, 1.04, 1.00, 0.98, 0.95, 0.62, 0.55],
-    [1.15, 1.05, 1.00, 0.97, 0.92, 0.45, 0.42],
-]).T
+WEEKDAY = np.array(
+    [
+        [1.18, 1.06, 1.00, 0.97, 0.93, 0.35, 0.0],
+        [1.12, 1.04, 1.00, 0.98, 0.95, 0.62, 0.55],
+        [1.15, 1.05, 1.00, 0.97, 0.92, 0.45, 0.42],
+    ]
+).T
 
 # chat/email on a public holiday: the Sunday level times this; inside a Seollal/Chuseok
 # break: the Sunday level times BREAK_FACTOR.
@@ -91,36 +102,33 @@ class ScenarioEvent:
         return "" if self.all_categories else ";".join(self.lifts)
 
 
-def _campaign(
-    name: str, start: date, end: date, lift: float, cats: tuple[str, ...]
-) -> ScenarioEvent:
-    return ScenarioEvent(name, "campaign", start, end, {c: (lift, 0.0) for c in cats})
+def _campaign(name: str, start: str, end: str, lift: float, cats: str) -> ScenarioEvent:
+    """A campaign lifting the ';'-separated `cats` by `lift` over [start, end]."""
+    lifts = dict.fromkeys(cats.split(";"), (lift, 0.0))
+    return ScenarioEvent(
+        name, "campaign", date.fromisoformat(start), date.fromisoformat(end), lifts
+    )
 
 
+# fmt: off
 EVENTS: tuple[ScenarioEvent, ...] = (
-    _campaign("spring-membership-promo", date(2024, 3, 11), date(2024, 3, 24), 0.45,
-              ("membership", "payment")),
-    _campaign("summer-sale-2024", date(2024, 7, 8), date(2024, 7, 14), 0.25,
-              ("delivery", "refund", "payment")),
+    _campaign("spring-membership-promo", "2024-03-11", "2024-03-24", 0.45, "membership;payment"),
+    _campaign("summer-sale-2024", "2024-07-08", "2024-07-14", 0.25, "delivery;refund;payment"),
     ScenarioEvent("app-v5-launch", "launch", date(2025, 4, 7), date(2025, 4, 20),
                   {"product": (0.25, 0.15), "app-bug": (0.35, 1.0)}, surge_days=7.0),
-    _campaign("app-coupon-week", date(2025, 5, 19), date(2025, 5, 25), 0.30,
-              ("payment", "account", "app-bug")),
-    _campaign("summer-sale-2025", date(2025, 7, 14), date(2025, 7, 20), 0.25,
-              ("delivery", "refund", "payment")),
+    _campaign("app-coupon-week", "2025-05-19", "2025-05-25", 0.30, "payment;account;app-bug"),
+    _campaign("summer-sale-2025", "2025-07-14", "2025-07-20", 0.25, "delivery;refund;payment"),
     ScenarioEvent("refund-policy-change", "policy", date(2025, 9, 1), date(2025, 9, 7),
                   {"refund": (0.30, 0.40)}, surge_days=5.0),
     ScenarioEvent("anniversary-sale-2025", "campaign", date(2025, 10, 20), date(2025, 10, 26),
-                  {c: (0.15, 0.0) for c in CATEGORIES}, all_categories=True),
-    _campaign("membership-renewal-push", date(2026, 4, 13), date(2026, 4, 26), 0.50,
-              ("membership",)),
+                  dict.fromkeys(CATEGORIES, (0.15, 0.0)), all_categories=True),
+    _campaign("membership-renewal-push", "2026-04-13", "2026-04-26", 0.50, "membership"),
     ScenarioEvent("login-outage", "outage", date(2026, 10, 14), date(2026, 10, 14),
                   {"account": (0.0, 0.0), "app-bug": (0.0, 0.0)}),
-    _campaign("autumn-coupon-2026", date(2026, 10, 26), date(2026, 11, 1), 0.30,
-              ("payment", "account", "app-bug")),
-    _campaign("year-end-promo-2026", date(2026, 12, 1), date(2026, 12, 7), 0.35,
-              ("membership", "payment")),
+    _campaign("autumn-coupon-2026", "2026-10-26", "2026-11-01", 0.30, "payment;account;app-bug"),
+    _campaign("year-end-promo-2026", "2026-12-01", "2026-12-07", 0.35, "membership;payment"),
 )
+# fmt: on
 # Known future events: events starting up to this many days after the window are listed.
 FUTURE_EVENT_DAYS = 62
 
@@ -130,8 +138,12 @@ OUTAGE_NAME = "login-outage"
 OUTAGE_ONSET = "2026-10-14T10:30:00"
 OUTAGE_INTERVALS = 7
 OUTAGE_FACTORS: dict[tuple[str, str], float] = {
-    ("app-bug", "phone"): 7.0, ("app-bug", "chat"): 8.0, ("app-bug", "email"): 4.0,
-    ("account", "phone"): 4.0, ("account", "chat"): 5.0, ("account", "email"): 2.5,
+    ("app-bug", "phone"): 7.0,
+    ("app-bug", "chat"): 8.0,
+    ("app-bug", "email"): 4.0,
+    ("account", "phone"): 4.0,
+    ("account", "chat"): 5.0,
+    ("account", "email"): 2.5,
 }
 
 # Gamma-Poisson noise: a day-level factor per series and a factor per 30-min cell.

@@ -53,7 +53,7 @@ def _random_spike(seed: int, block: int, table: dict[date, str]) -> tuple[object
     block_start = pd.Timestamp(_EPOCH) + pd.Timedelta(days=block * _BLOCK_DAYS)
     days = pd.date_range(block_start, periods=_BLOCK_DAYS, freq="D")
     outage_day = pd.Timestamp(sc.OUTAGE_ONSET).normalize()
-    working = [d for d in days if d.dayofweek < 5 and d.date() not in table and d != outage_day]
+    working = [d for d in days if d.day_of_week < 5 and d.date() not in table and d != outage_day]
     day = working[int(rng.integers(len(working)))]
     category = _CATEGORIES[int(rng.integers(len(_CATEGORIES)))]
     channel = str(rng.choice(list(_CHANNEL_PROBS), p=list(_CHANNEL_PROBS.values())))

@@ -23,7 +23,7 @@ COUNTS_CSV = (
 COUNTS_ROWS = [
     {"ts": "2026-02-03T09:00:00", "category": "billing", "channel": "chat", "count": 3},
     {"ts": "2026-02-03T09:30:00", "category": "billing", "channel": "chat", "count": 5},
-    {"ts": "2026-02-03T10:00:00+09:00", "category": "billing", "channel": "chat", "count": 0},
+    {"ts": "2026-02-03T10:00:00", "category": "billing", "channel": "chat", "count": 0},
 ]
 
 

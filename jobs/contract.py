@@ -1,0 +1,102 @@
+"""File-in, file-out commands with no store: `vocast forecast` and `vocast staffing`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from forecast.errors import InvalidInput
+from forecast.ingest import (
+    aggregate,
+    infer_freq,
+    parse_inquiries,
+    read_inquiry_csv,
+    timestamp_formatter,
+)
+from forecast.pipeline import forecast_frame
+from forecast.series import Freq
+
+CONTRACT_COLUMNS = ["ts", "category", "yhat", "lo80", "hi80", "lo95", "hi95", "model"]
+
+
+def run_forecast(args: argparse.Namespace) -> None:
+    """The evaluation contract: IN.csv -> forecasts per category per interval."""
+    freq = Freq.parse(args.freq)
+    raw = read_inquiry_csv(Path(args.input))
+    raw_events = "count" not in {str(c).strip().lower() for c in raw.columns}
+    parsed = parse_inquiries(raw)
+    sample_ts = str(raw.iloc[0][[c for c in raw.columns if c.strip().lower() == "ts"][0]])
+    parsed, zone = _wall_clock(parsed)
+    if not args.by_channel:
+        parsed = parsed.assign(channel="")
+    cutoff = _parse_cutoff(args.cutoff, zone)
+    if cutoff is not None:
+        parsed = parsed[parsed["ts"] < cutoff]
+        if parsed.empty:
+            raise InvalidInput(f"no rows before the cutoff {args.cutoff}", column="ts")
+    _check_not_coarser(parsed, freq, raw_events)
+    buckets = aggregate(parsed, freq)
+    result = forecast_frame(buckets, freq=freq, horizon=args.horizon, start=cutoff,
+                            model=args.model, country=args.holidays)
+    if zone is not None:
+        result["ts"] = result["ts"].dt.tz_localize(zone)
+    result["ts"] = timestamp_formatter(sample_ts)(result["ts"])
+    columns = CONTRACT_COLUMNS if not args.by_channel else CONTRACT_COLUMNS[:2] + ["channel"] + \
+        CONTRACT_COLUMNS[2:]
+    _write(result[columns], args.out)
+
+
+def _wall_clock(parsed: pd.DataFrame) -> tuple[pd.DataFrame, object | None]:
+    """Work on naive wall-clock time; remember the input's zone to write it back."""
+    ts = parsed["ts"]
+    if not isinstance(ts.dtype, pd.DatetimeTZDtype):
+        return parsed, None
+    zone = ts.dt.tz
+    return parsed.assign(ts=ts.dt.tz_localize(None)), zone
+
+
+def _parse_cutoff(text: str | None, zone: object | None) -> pd.Timestamp | None:
+    if not text:
+        return None
+    try:
+        cutoff = pd.Timestamp(text)
+    except ValueError as exc:
+        raise InvalidInput(f"cannot parse --cutoff {text!r}; use ISO 8601") from exc
+    if cutoff.tzinfo is not None:
+        cutoff = cutoff.tz_convert(zone).tz_localize(None) if zone else cutoff.tz_localize(None)
+    return cutoff
+
+
+def _check_not_coarser(parsed: pd.DataFrame, freq: Freq, raw_events: bool) -> None:
+    if raw_events:
+        return
+    for _, part in parsed.groupby(["category", "channel"]):
+        found = infer_freq(part["ts"])
+        if found is not None and found.minutes > freq.minutes:
+            raise InvalidInput(
+                f"input is at {found.value} but --freq {freq.value} asks for finer intervals; "
+                f"use --freq {found.value} or a coarser one", column="ts")
+
+
+def _write(frame: pd.DataFrame, out: str | None) -> None:
+    if out:
+        frame.to_csv(out, index=False)
+    else:
+        frame.to_csv(sys.stdout, index=False)
+
+
+def add_forecast_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = sub.add_parser("forecast", help="forecast a CSV (no store, no server)")
+    parser.add_argument("--input", required=True, help="CSV: ts,category[,channel][,count]")
+    parser.add_argument("--freq", required=True, help="D, 60min, 30min or 15min")
+    parser.add_argument("--horizon", required=True, type=int, help="intervals to forecast")
+    parser.add_argument("--cutoff", help="ignore rows at/after it; forecast starts there")
+    parser.add_argument("--model", default="auto", help="auto or a model name")
+    parser.add_argument("--holidays", help="country code for public holidays, e.g. KR, US")
+    parser.add_argument("--by-channel", action="store_true",
+                        help="forecast each category/channel (adds a channel column)")
+    parser.add_argument("--out", help="output CSV (default: stdout)")
+    parser.set_defaults(handler=run_forecast)

@@ -9,6 +9,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from data import timestamps
+from data.bulk import merge_observations_postgresql
 from data.engine import read_transaction, write_transaction
 from data.frames import freq_value, observations_frame, records, rows_frame, utc_datetime
 from data.series_ids import dialect_insert, with_series_ids
@@ -31,20 +32,28 @@ def upsert_observations(engine: sa.Engine, frame: pd.DataFrame) -> UpsertResult:
         return UpsertResult(inserted=0, updated=0, unchanged=0)
     with write_transaction(engine) as connection:
         rows["series_id"] = with_series_ids(connection, rows)
-        merged = rows.merge(_stored_counts(connection, rows), on=["series_id", "ts"], how="left")
-        stored = merged["stored"]
-        new = merged.loc[stored.isna()]
-        changed = merged.loc[stored.notna() & (merged["count"] != stored)]
-        _insert_counts(connection, new)
-        _update_counts(connection, changed)
+        inserted, updated = _merge(connection, rows[["series_id", "ts", "count"]])
     result = UpsertResult(
-        inserted=len(new), updated=len(changed), unchanged=len(rows) - len(new) - len(changed)
+        inserted=inserted, updated=updated, unchanged=len(rows) - inserted - updated
     )
     logger.info(
         "upserted observations: %d inserted, %d updated, %d unchanged",
         result.inserted, result.updated, result.unchanged,
     )
     return result
+
+
+def _merge(connection: sa.Connection, rows: pd.DataFrame) -> tuple[int, int]:
+    """Write new and changed counts; returns (inserted, updated)."""
+    if connection.dialect.name == "postgresql":
+        return merge_observations_postgresql(connection, rows)
+    merged = rows.merge(_stored_counts(connection, rows), on=["series_id", "ts"], how="left")
+    stored = merged["stored"]
+    new = merged.loc[stored.isna()]
+    changed = merged.loc[stored.notna() & (merged["count"] != stored)]
+    _insert_counts(connection, new)
+    _update_counts(connection, changed)
+    return len(new), len(changed)
 
 
 def _stored_counts(connection: sa.Connection, rows: pd.DataFrame) -> pd.DataFrame:

@@ -14,6 +14,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from data import timestamps
+from data.bulk import insert_frame
 from data.engine import read_transaction, write_transaction
 from data.frames import (
     BOUND_COLUMNS,
@@ -22,7 +23,6 @@ from data.frames import (
     accuracy_frame,
     forecasts_frame,
     freq_value,
-    records,
     rows_frame,
     utc_datetime,
 )
@@ -81,16 +81,10 @@ def save_run(
         )
         if not rows.empty:
             rows["series_id"] = with_series_ids(connection, rows)
-            _insert_rows(connection, forecast_rows, rows.assign(run_id=run_id))
+            insert_frame(connection, forecast_rows, rows.assign(run_id=run_id))
         if board is not None and not board.empty:
-            _insert_rows(connection, accuracy_rows, board.assign(run_id=run_id))
+            insert_frame(connection, accuracy_rows, board.assign(run_id=run_id))
     logger.info("saved forecast run %s with %d rows", run_id, len(rows))
-
-
-def _insert_rows(connection: sa.Connection, table: sa.Table, rows: pd.DataFrame) -> None:
-    dialect, columns = connection.dialect.name, [column.name for column in table.columns]
-    statement = sa.insert(table).values(timestamps.bind_params(table, columns, dialect))
-    connection.execute(statement, records(rows, columns, dialect, prefix="p_"))
 
 
 def publish_run(engine: sa.Engine, run_id: str) -> None:

@@ -19,7 +19,6 @@ while agents work at that concurrency.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -106,15 +105,12 @@ def required_agents(
     traffic = vol * queue.aht / (minutes * 60.0)
     busy = np.flatnonzero(traffic > 0)
     agents = np.zeros(vol.shape, dtype=np.int64)
+    sl = np.full(vol.shape, 1.0 if queue.answer_seconds is not None else math.nan)
+    asa_s, occ, ab = np.zeros(vol.shape), np.zeros(vol.shape), np.zeros(vol.shape)
     if busy.size:
         solve = _solve_erlang_a if queue.patience is not None else _solve_erlang_c
         agents[busy] = solve(traffic[busy], queue, busy)
-    idle_sl = 1.0 if queue.answer_seconds is not None else math.nan
-    sl = np.full(vol.shape, idle_sl)
-    asa_s, occ, ab = np.zeros(vol.shape), np.zeros(vol.shape), np.zeros(vol.shape)
-    if busy.size:
-        m = _metrics(traffic[busy], agents[busy], queue)
-        sl[busy], asa_s[busy], occ[busy], ab[busy] = m
+        sl[busy], asa_s[busy], occ[busy], ab[busy] = _metrics(traffic[busy], agents[busy], queue)
     scheduled = np.ceil(agents / (1.0 - shrink) * (1.0 - _ROUNDING)).astype(np.int64)
     return StaffingResult(vol, traffic, agents, scheduled, sl, asa_s, occ, ab)
 
@@ -127,17 +123,14 @@ def erlang_c(traffic: float, agents: int) -> float:
     return float(_prob_wait_c(np.array([a]), np.array([n]))[0])
 
 
-def service_level(
-    traffic: float, agents: int, *, aht_seconds: float, answer_seconds: float,
-    patience_seconds: float | None = None,
-) -> float:
+def service_level(traffic: float, agents: int, *, aht_seconds: float, answer_seconds: float,
+                  patience_seconds: float | None = None) -> float:
     """Share of contacts answered within `answer_seconds` (Erlang A with patience)."""
     return float(_point(traffic, agents, aht_seconds, answer_seconds, patience_seconds)[0])
 
 
-def asa(
-    traffic: float, agents: int, *, aht_seconds: float, patience_seconds: float | None = None
-) -> float:
+def asa(traffic: float, agents: int, *, aht_seconds: float,
+        patience_seconds: float | None = None) -> float:
     """Mean wait in seconds of answered contacts (inf for Erlang C with agents <= traffic)."""
     return float(_point(traffic, agents, aht_seconds, None, patience_seconds)[1])
 
@@ -177,11 +170,21 @@ def _erlang_b(traffic: FloatArray, agents: IntArray) -> FloatArray:
     top = int(n[-1]) if n.size else 0
     starts = np.searchsorted(n, np.arange(1, top + 1), side="left")
     for k, start in enumerate(starts, start=1):
+        if a.size - start <= 4:  # a few long tails: plain floats beat numpy call overhead
+            b[start:] = [_erlang_b_tail(float(ai), float(bi), k, int(ni))
+                         for ai, bi, ni in zip(a[start:], b[start:], n[start:], strict=True)]
+            break
         ab = a[start:] * b[start:]
         b[start:] = ab / (k + ab)
     out = np.empty_like(b)
     out[order] = b
     return out
+
+
+def _erlang_b_tail(a: float, b: float, first: int, last: int) -> float:
+    for k in range(first, last + 1):
+        b = a * b / (k + a * b)
+    return b
 
 
 def _prob_wait_c(a: FloatArray, n: IntArray, b: FloatArray | None = None) -> FloatArray:
@@ -226,11 +229,11 @@ def _kummer_series(s: FloatArray, z: FloatArray) -> FloatArray:
     return np.asarray(np.log(total), dtype=np.float64)
 
 
-def _metrics_a(a: FloatArray, n: IntArray, q: _Queue) -> _Metrics:
+def _metrics_a(a: FloatArray, n: IntArray, q: _Queue, patience: float) -> _Metrics:
     """M/M/n+M: P(wait), abandonment, answered within t, ASA of answered contacts."""
-    patience = float(q.patience)  # type: ignore[arg-type]
     b = _erlang_b(a, n)
-    x, y = n * patience / q.aht, a * patience / q.aht
+    x = np.asarray(n * (patience / q.aht), dtype=np.float64)
+    y = a * (patience / q.aht)
     l0, l1 = _log_kummer(x, y), _log_kummer(x + 1.0, y)
     p_wait = b / (b + (1.0 - b) * np.exp(-l0))
     served_if_wait = x / (x + 1.0) * np.exp(l1 - l0)
@@ -242,7 +245,7 @@ def _metrics_a(a: FloatArray, n: IntArray, q: _Queue) -> _Metrics:
         late = np.exp(y * (1.0 - decay) - (n / q.aht + 1.0 / patience) * t
                       + _log_kummer(x + 1.0, y * decay) - l0)
         sl = np.clip(1.0 - p_wait + p_wait * x / (x + 1.0) * (np.exp(l1 - l0) - late), 0.0, 1.0)
-    h = 1e-4 * (x + 1.0)
+    h = 1e-5 * (x + 1.0)
     slope = (_log_kummer(x + 1.0 + h, y) - _log_kummer(x + 1.0 - h, y)) / (2.0 * h)
     wait_served = p_wait * served_if_wait * patience * (1.0 / (x + 1.0) - slope)
     asa_s = np.maximum(wait_served, 0.0) / (1.0 - abandon)
@@ -250,7 +253,7 @@ def _metrics_a(a: FloatArray, n: IntArray, q: _Queue) -> _Metrics:
 
 
 def _metrics(a: FloatArray, n: IntArray, q: _Queue) -> _Metrics:
-    return _metrics_c(a, n, q) if q.patience is None else _metrics_a(a, n, q)
+    return _metrics_c(a, n, q) if q.patience is None else _metrics_a(a, n, q, q.patience)
 
 
 def _meets(m: _Metrics, q: _Queue) -> npt.NDArray[np.bool_]:
@@ -263,14 +266,15 @@ def _meets(m: _Metrics, q: _Queue) -> npt.NDArray[np.bool_]:
 
 
 def _search_limit(a: FloatArray, q: _Queue) -> IntArray:
-    return (np.ceil(a / q.max_occupancy) + 20 * np.ceil(np.sqrt(a)) + 200).astype(np.int64)
+    limit = np.ceil(a / q.max_occupancy) + 20 * np.ceil(np.sqrt(a)) + 200
+    return np.asarray(limit, dtype=np.int64)
 
 
 def _solve_erlang_c(a: FloatArray, q: _Queue, where: IntArray) -> IntArray:
     """Start at the least n with n > A and A/n <= cap, then step up until targets hold."""
     n = np.maximum(np.floor(a).astype(np.int64) + 1, _occupancy_floor(a, q.max_occupancy))
     limit = _search_limit(a, q)
-    _check_limit(n, a, where, q)
+    _raise_if_over(n, limit, a, where, q)
     b = _erlang_b(a, n)
     todo = np.flatnonzero(~_meets(_metrics_c(a, n, q, b), q))
     while todo.size:
@@ -289,13 +293,15 @@ def _solve_erlang_a(a: FloatArray, q: _Queue, where: IntArray) -> IntArray:
     floor_sl = 0.0 if q.target_sl is None else q.target_sl
     lo = np.maximum(np.ceil(floor_sl * a / q.max_occupancy).astype(np.int64) - 1, 0)
     hi = np.maximum(lo + 1, np.ceil(a).astype(np.int64) + 1)
-    _check_limit(hi, a, where, q)
-    meets: Callable[[npt.NDArray[np.intp], IntArray], npt.NDArray[np.bool_]] = (
-        lambda idx, n: _meets(_metrics_a(a[idx], n, q), q))
+    _raise_if_over(hi, limit, a, where, q)
+
+    def meets(idx: npt.NDArray[np.intp], n: IntArray) -> npt.NDArray[np.bool_]:
+        return _meets(_metrics(a[idx], n, q), q)
+
     todo = np.flatnonzero(~meets(np.arange(a.size), hi))
     while todo.size:
-        lo[todo], hi[todo] = hi[todo], np.minimum(2 * hi[todo], limit[todo] + 1)
-        _raise_if_over(hi[todo], limit[todo], a[todo], where[todo], q)
+        _raise_if_over(hi[todo] + 1, limit[todo], a[todo], where[todo], q)
+        lo[todo], hi[todo] = hi[todo], np.minimum(2 * hi[todo], limit[todo])
         todo = todo[~meets(todo, hi[todo])]
     todo = np.flatnonzero(hi - lo > 1)
     while todo.size:
@@ -303,27 +309,24 @@ def _solve_erlang_a(a: FloatArray, q: _Queue, where: IntArray) -> IntArray:
         ok = meets(todo, mid)
         hi[todo[ok]], lo[todo[~ok]] = mid[ok], mid[~ok]
         todo = todo[hi[todo] - lo[todo] > 1]
-    return hi
+    return np.asarray(hi, dtype=np.int64)
 
 
 def _occupancy_floor(a: FloatArray, cap: float) -> IntArray:
     """Least integer n with a / n <= cap in floating point."""
     n = np.maximum(np.ceil(a / cap).astype(np.int64), 1)
     n = np.where((n > 1) & (a / np.maximum(n - 1, 1) <= cap), n - 1, n)
-    return np.where(a / n > cap, n + 1, n)
+    return np.asarray(np.where(a / n > cap, n + 1, n), dtype=np.int64)
 
 
-def _check_limit(n: IntArray, a: FloatArray, where: IntArray, q: _Queue) -> None:
+def _raise_if_over(n: IntArray, limit: IntArray, a: FloatArray, where: IntArray,
+                   q: _Queue) -> None:
     big = np.flatnonzero(n > AGENT_LIMIT)
     if big.size:
         i = big[0]
         raise InfeasibleStaffing(
             f"interval {int(where[i])}: {a[i]:.6g} Erlangs at max_occupancy={q.max_occupancy} "
             f"needs more than {AGENT_LIMIT} agents; split the queue or check volume and AHT")
-
-
-def _raise_if_over(n: IntArray, limit: IntArray, a: FloatArray, where: IntArray,
-                   q: _Queue) -> None:
     over = np.flatnonzero(n > limit)
     if over.size:
         i = over[0]
@@ -338,8 +341,7 @@ def _raise_if_over(n: IntArray, limit: IntArray, a: FloatArray, where: IntArray,
 def _queue(aht: float, sl: float | None, answer: float | None, asa_target: float | None,
            occupancy: float, concurrency: float, patience: float | None) -> _Queue:
     if sl is None and asa_target is None:
-        raise InvalidParameter("target_service_level", None,
-                               "given (with answer_seconds), or target_asa_seconds given")
+        raise InvalidParameter("target_service_level", None, "given, or target_asa_seconds")
     if (sl is None) != (answer is None):
         missing = "answer_seconds" if answer is None else "target_service_level"
         raise InvalidParameter(missing, None, "given together with "
@@ -391,7 +393,7 @@ def _volume_array(volume: npt.ArrayLike) -> FloatArray:
 
 
 def _pair(traffic: float, agents: int) -> tuple[float, int]:
-    a = _number("traffic", traffic, low=0.0, closed_low=True)
-    if isinstance(agents, bool) or not float(agents).is_integer() or agents < 0:
+    n = _number("agents", agents, low=0.0, closed_low=True, expected="a whole number >= 0")
+    if not n.is_integer():
         raise InvalidParameter("agents", agents, "a whole number >= 0")
-    return a, int(agents)
+    return _number("traffic", traffic, low=0.0, closed_low=True), int(n)

@@ -13,7 +13,7 @@ from forecast.errors import InsufficientHistory
 from forecast.models.base import ErrorScale, fit_error_scale, season_growth
 from forecast.series import LEVELS, Forecast, History, make_forecast
 
-FIT_WEEKS = 10
+FIT_WEEKS = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +46,7 @@ class Mstl:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             if history.freq.is_intraday:
-                result = MSTL(values, periods=(history.freq.per_day, season)).fit()
+                result = MSTL(values, periods=(history.freq.per_day, season), iterate=1).fit()
                 seasonal = np.asarray(result.seasonal).sum(axis=1)
             else:
                 result = STL(values, period=season, robust=True).fit()

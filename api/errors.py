@@ -76,15 +76,31 @@ def error_body(
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Register the handlers on `app`; call once from create_app."""
-    app.add_exception_handler(ForecastError, _forecast_error)
-    app.add_exception_handler(RequestBodyError, _body_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(HTTPException, _http_error)
-    app.add_exception_handler(Exception, _unexpected_error)
+    """Route every error kind through `handle_error`; call once from create_app."""
+    for kind in (ForecastError, RequestBodyError, RequestValidationError, HTTPException,
+                 Exception):
+        app.add_exception_handler(kind, handle_error)
 
 
-async def _forecast_error(_: Request, exc: ForecastError) -> JSONResponse:
+async def handle_error(request: Request, exc: Exception) -> JSONResponse:
+    """The HTTP response for any error raised while serving `request`."""
+    if isinstance(exc, ForecastError):
+        return _forecast_error(exc)
+    if isinstance(exc, RequestBodyError):
+        return JSONResponse(error_body(exc.kind, exc.message), status_code=exc.status_code)
+    if isinstance(exc, RequestValidationError):
+        return _validation_error(exc)
+    if isinstance(exc, HTTPException):
+        kind = HTTPStatus(exc.status_code).phrase.replace(" ", "")
+        return JSONResponse(error_body(kind, str(exc.detail)), status_code=exc.status_code,
+                            headers=exc.headers)
+    logger.error("unhandled error on %s %s: %s", request.method, request.url.path,
+                 type(exc).__name__, exc_info=exc)
+    body = error_body("InternalServerError", "internal server error; see the server log")
+    return JSONResponse(body, status_code=500)
+
+
+def _forecast_error(exc: ForecastError) -> JSONResponse:
     bad_input = exc if isinstance(exc, InvalidInput) else None
     body = error_body(
         type(exc).__name__, str(exc),
@@ -95,11 +111,7 @@ async def _forecast_error(_: Request, exc: ForecastError) -> JSONResponse:
     return JSONResponse(body, status_code=status_for(exc))
 
 
-async def _body_error(_: Request, exc: RequestBodyError) -> JSONResponse:
-    return JSONResponse(error_body(exc.kind, exc.message), status_code=exc.status_code)
-
-
-async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+def _validation_error(exc: RequestValidationError) -> JSONResponse:
     errors = exc.errors()
     first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
     location = [str(part) for part in first.get("loc", ())]
@@ -110,16 +122,3 @@ async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResp
         message += f"; got {first['input']!r}"
     body = error_body("InvalidParameter", message, parameter=name)
     return JSONResponse(body, status_code=422)
-
-
-async def _http_error(_: Request, exc: HTTPException) -> JSONResponse:
-    kind = HTTPStatus(exc.status_code).phrase.replace(" ", "")
-    return JSONResponse(error_body(kind, str(exc.detail)), status_code=exc.status_code,
-                          headers=exc.headers)
-
-
-async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-    logger.error("unhandled error on %s %s: %s", request.method, request.url.path,
-                 type(exc).__name__, exc_info=exc)
-    body = error_body("InternalServerError", "internal server error; see the server log")
-    return JSONResponse(body, status_code=500)

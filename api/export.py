@@ -53,8 +53,8 @@ def forecast_json(frame: pd.DataFrame, run_id: str, timezone: str) -> bytes:
 
 def forecast_csv(frame: pd.DataFrame, timezone: str) -> bytes:
     """A header row and one row per forecast interval, as UTF-8 CSV bytes."""
-    table = forecast_table(frame, timezone)
-    return table.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    text: str = forecast_table(frame, timezone).to_csv(index=False, lineterminator="\n")
+    return text.encode("utf-8")
 
 
 def forecast_response(

@@ -172,4 +172,5 @@ def inline_schema(model: type[BaseModel]) -> dict[str, Any]:
             return [resolve(item) for item in node]
         return node
 
-    return resolve(schema)
+    inlined: dict[str, Any] = resolve(schema)
+    return inlined

@@ -204,9 +204,10 @@ def detail_lines(outcomes: list[Outcome], models: Sequence[str]) -> list[str]:
     """WAPE per series (pooled over origins) and per origin (pooled over series)."""
     lines = ["  per series / per origin WAPE: " + "  ".join(models)]
     groups: dict[str, dict[str, list[Outcome]]] = {}
-    for o in outcomes:
-        if not o.error:
-            for label in (o.key.label(), f"@{o.origin.date()}"):
+    for by_origin in (False, True):
+        for o in outcomes:
+            if not o.error:
+                label = f"@{o.origin.date()}" if by_origin else o.key.label()
                 groups.setdefault(label, {}).setdefault(o.model, []).append(o)
     for label, per_model in groups.items():
         cells = []

@@ -68,10 +68,11 @@ def freq_value(value: object) -> str:
 
 def normalize_keys(frame: pd.DataFrame) -> pd.DataFrame:
     """category (required), channel ('' for none) and freq as stored strings."""
-    category = frame["category"]
-    if category.isna().any() or (category.astype(str).str.strip() == "").any():
-        label = frame.index[(category.isna() | (category.astype(str).str.strip() == "")).to_numpy()]
-        raise InvalidInput(f"empty category at frame index {label[0]!r}", column="category")
+    category = frame["category"].fillna("").astype(str).str.strip()
+    empty = (category == "").to_numpy()
+    if empty.any():
+        label = frame.index[empty][0]
+        raise InvalidInput(f"empty category at frame index {label!r}", column="category")
     channel = frame["channel"] if "channel" in frame.columns else pd.Series("", index=frame.index)
     freqs = {}
     for raw in frame["freq"].unique():
@@ -81,7 +82,7 @@ def normalize_keys(frame: pd.DataFrame) -> pd.DataFrame:
             raise InvalidInput(str(exc), column="freq") from exc
     return pd.DataFrame(
         {
-            "category": category.astype(str).str.strip(),
+            "category": category,
             "channel": channel.fillna("").astype(str).str.strip(),
             "freq": frame["freq"].map(freqs).astype(str),
         },

@@ -77,7 +77,7 @@ def day_kinds(
     pad = pd.date_range(days.min() - pd.Timedelta(days=10), days.max() + pd.Timedelta(days=10))
     names = holiday_names(pad, country)
     is_holiday = (names != "").to_numpy()
-    off = is_holiday | (pad.dayofweek >= 5)
+    off = is_holiday | (pad.day_of_week >= 5)
     kinds = np.where(is_holiday, names.to_numpy(), NORMAL).astype(object)
     _mark_pre_and_post(kinds, is_holiday, off)
     result = pd.Series(kinds, index=pad).reindex(days)

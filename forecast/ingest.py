@@ -233,13 +233,15 @@ def _parse_counts(values: pd.Series, first_row: int) -> pd.Series:
 
 
 def _reject_conflicting_duplicates(rows: pd.DataFrame, first_row: int) -> None:
+    """Name the first repeated (ts, category, channel) whose count differs."""
     keys = ["ts", "category", "channel"]
-    dup = rows.duplicated(subset=keys, keep=False)
-    if not dup.any():
+    repeated = rows.duplicated(subset=keys, keep="first")
+    if not repeated.any():
         return
-    conflicts = rows[dup].groupby(keys, sort=False)["count"].transform("nunique") > 1
+    differing = rows.groupby(keys, sort=False)["count"].transform("nunique") > 1
+    conflicts = repeated & differing
     if conflicts.any():
-        position = int(conflicts[conflicts].index[0])
+        position = int(np.flatnonzero(conflicts.to_numpy())[0])
         raise InvalidInput(
             "duplicate (ts, category, channel) with a different count; "
             "send one count per interval", row=position + first_row, column="ts",

@@ -23,9 +23,9 @@ OPEN_LOOKBACK_WEEKS = 8
 def weekly_slot(ts: pd.DatetimeIndex, freq: Freq) -> np.ndarray:
     """Position of each stamp within the week (0 = Monday's first interval)."""
     if freq is Freq.DAILY:
-        return np.asarray(ts.dayofweek)
+        return np.asarray(ts.day_of_week)
     minute_of_day = np.asarray(ts.hour * 60 + ts.minute)
-    return np.asarray(ts.dayofweek) * freq.per_day + minute_of_day // freq.minutes
+    return np.asarray(ts.day_of_week) * freq.per_day + minute_of_day // freq.minutes
 
 
 @dataclass(frozen=True, slots=True)

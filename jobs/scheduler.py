@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
@@ -36,10 +37,12 @@ def scheduled_fit(database_url: str, config: FitConfig) -> None:
         store.dispose()
 
 
-def build_scheduler(settings: Settings) -> BlockingScheduler:
+def build_scheduler(
+    settings: Settings, scheduler_class: type[BaseScheduler] = BlockingScheduler
+) -> BaseScheduler:
     """A scheduler with the fit job registered (replacing any stored copy of it)."""
     store = open_store(settings.database_url)
-    scheduler = BlockingScheduler(
+    scheduler = scheduler_class(
         jobstores={"default": SQLAlchemyJobStore(engine=store.engine)},
         job_defaults={"coalesce": True, "max_instances": 1,
                       "misfire_grace_time": settings.misfire_grace_seconds},

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 from starlette.responses import Response
 
@@ -23,8 +25,10 @@ as a download. Timestamps are local time with the zone offset; values have 4 dec
 and `end` exclusive; naive values are local time. 404 when no run is published yet.
 """
 
-_CSV_RESPONSE = {200: {"content": {"text/csv": {"schema": {"type": "string"}}},
-                       "description": "Forecast rows (JSON or CSV)."}}
+_CSV_RESPONSE: dict[int | str, dict[str, Any]] = {200: {
+    "content": {"text/csv": {"schema": {"type": "string"}}},
+    "description": "Forecast rows (JSON or CSV).",
+}}
 
 
 @router.get("/forecasts", response_model=ForecastOut, description=_DESCRIPTION,

@@ -1,8 +1,9 @@
 """Alembic environment: runs on the connection `data.migrate` passes in.
 
-Run by `data.migrate.upgrade` (what `open_store` calls). For the `alembic` command
-line, point `sqlalchemy.url` at a database; only vocast's own tables are compared
-when autogenerating, so a scheduler job table in the same database is left alone.
+`data.migrate.upgrade` (what `open_store` calls) passes an open connection. To write
+a new revision, take `data.migrate.alembic_config()`, set its `sqlalchemy.url` and
+call `alembic.command.revision(config, message, autogenerate=True)`; only vocast's own
+tables are compared, so a scheduler job table in the same database is left alone.
 """
 
 from __future__ import annotations

@@ -226,7 +226,7 @@ BAD_CSV = {
     "empty file": (b"", None, None),
     "header only": (b"ts,category,count\n", None, None),
     "conflicting duplicates": (b"ts,category,count\n2026-02-02T09:00:00,new,3\n"
-                               b"2026-02-02T09:00:00,new,4\n", 2, "ts"),
+                               b"2026-02-02T09:00:00,new,4\n", 3, "ts"),
     "not utf-8": ("ts,category,count\n2026-02-02T09:00:00,문의,3\n".encode("utf-16"), None,
                   None),
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import threading
 import time
 from pathlib import Path
@@ -10,16 +11,17 @@ import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 import data.observations
-from data.migrate import current_revision, head_revision
+from data.migrate import alembic_config, current_revision, head_revision, upgrade
 from data.store import SqlStore, open_store
 from data.tables import metadata
 from forecast.errors import InvalidInput, InvalidParameter, NotFound
 from forecast.series import Freq, SeriesKey
-from forecast.store import ACCURACY_COLUMNS, FORECAST_COLUMNS
+from forecast.store import ACCURACY_COLUMNS, FORECAST_COLUMNS, Store
 
 pytestmark = pytest.mark.integration
 
@@ -91,6 +93,27 @@ def test_open_creates_schema_and_reopening_changes_nothing(database_url: str) ->
         assert again.current_run_id() is None
     finally:
         again.dispose()
+
+
+def test_downgrade_to_base_then_upgrade_again(store: SqlStore) -> None:
+    with store.engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "base")
+    assert set(sa.inspect(store.engine).get_table_names()) <= {"alembic_version"}
+    upgrade(store.engine)
+    assert TABLES <= set(sa.inspect(store.engine).get_table_names())
+    store.save_run("run-1", forecasts(1.0), no_accuracy())
+    store.publish_run("run-1")
+    assert store.current_run_id() == "run-1"
+
+
+def test_sql_store_implements_every_store_method_with_its_signature() -> None:
+    members = [name for name, value in vars(Store).items()
+               if callable(value) and not name.startswith("_")]
+    assert len(members) == 12
+    for name in members:
+        assert inspect.signature(getattr(SqlStore, name)) == inspect.signature(
+            getattr(Store, name)
+        ), name
 
 
 def test_unsupported_database_url_is_rejected() -> None:

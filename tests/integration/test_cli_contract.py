@@ -1,0 +1,107 @@
+"""The evaluation contract `vocast forecast`, run as a real process on real data."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+REAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "real"
+COLUMNS = ["ts", "category", "yhat", "lo80", "hi80", "lo95", "hi95", "model"]
+
+pytestmark = pytest.mark.integration
+
+
+def _vocast(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "jobs.cli", *args], capture_output=True,
+                          text=True, timeout=300, check=False)
+
+
+def _assert_nested(frame: pd.DataFrame) -> None:
+    assert (frame["lo95"] >= 0).all()
+    assert (frame["lo95"] <= frame["lo80"] + 1e-9).all()
+    assert (frame["lo80"] <= frame["yhat"] + 1e-9).all()
+    assert (frame["yhat"] <= frame["hi80"] + 1e-9).all()
+    assert (frame["hi80"] <= frame["hi95"] + 1e-9).all()
+
+
+def test_daily_forecast_from_a_cutoff(two_category_csv: str, tmp_path: Path) -> None:
+    out = tmp_path / "fc.csv"
+    done = _vocast("forecast", "--input", two_category_csv, "--freq", "D", "--horizon", "14",
+                   "--cutoff", "2026-11-09", "--model", "week_average", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    frame = pd.read_csv(out, dtype={"ts": str})
+    assert list(frame.columns) == COLUMNS
+    assert len(frame) == 28
+    assert frame["ts"].iloc[0] == "2026-11-09"
+    assert frame.groupby("category").size().to_dict() == {"delivery": 14, "refund": 14}
+    _assert_nested(frame)
+
+
+def test_stdout_and_default_start(two_category_csv: str) -> None:
+    done = _vocast("forecast", "--input", two_category_csv, "--freq", "D", "--horizon", "3",
+                   "--model", "seasonal_naive")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert lines[0] == ",".join(COLUMNS)
+    assert lines[1].startswith("2026-11-16,")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not REAL.exists(), reason="shared real data not beside the checkout")
+def test_intraday_bank_data_with_closed_hours(tmp_path: Path) -> None:
+    out = tmp_path / "bank.csv"
+    done = _vocast("forecast", "--input", str(REAL / "na_bank_calls_2003.csv"), "--freq",
+                   "60min", "--horizon", "168", "--cutoff", "2003-10-13T00:00:00",
+                   "--holidays", "US", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    frame = pd.read_csv(out, dtype={"ts": str})
+    assert len(frame) == 168 and frame["ts"].iloc[0] == "2003-10-13T00:00:00"
+    _assert_nested(frame)
+    night = frame[frame["ts"].str[11:13].isin(["00", "03", "23"])]
+    assert (night["yhat"] == 0).all() and (night["hi95"] == 0).all()
+    weekend = frame[pd.to_datetime(frame["ts"]).dt.day_of_week >= 5]
+    assert (weekend["yhat"] == 0).all()
+    assert frame["yhat"].max() > 1000
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not REAL.exists(), reason="shared real data not beside the checkout")
+def test_daily_real_data_auto(tmp_path: Path) -> None:
+    out = tmp_path / "daily.csv"
+    done = _vocast("forecast", "--input", str(REAL / "casestudy_daily_calls_2013_2016.csv"),
+                   "--freq", "D", "--horizon", "28", "--holidays", "NL", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    frame = pd.read_csv(out, dtype={"ts": str})
+    assert len(frame) == 28 and frame["ts"].iloc[0] == "2016-03-01T00:00:00"
+    _assert_nested(frame)
+
+
+@pytest.mark.parametrize(
+    ("content", "args", "fragment"),
+    [
+        ("ts,category,count\n2026-01-01,a,-4\n", (), "row 2, column 'count'"),
+        ("", (), "empty"),
+        ("ts,category,count\nnot-a-date,a,4\n", (), "row 2, column 'ts'"),
+        ("ts,category,count\n2026-01-01,a,4\n", ("--model", "crystal_ball"), "unknown model"),
+        ("ts,category,count\n2026-01-01,a,4\n2026-01-02,a,5\n", ("--freq", "60min"),
+         "finer intervals"),
+        ("ts,category,count\n2026-01-01,a,4\n", ("--freq", "weekly"), "freq must be"),
+    ],
+)
+def test_bad_input_exits_non_zero_with_one_line(
+    tmp_path: Path, content: str, args: tuple[str, ...], fragment: str
+) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text(content)
+    base = {"--freq": "D", "--model": "auto"}
+    for key, value in zip(args[::2], args[1::2], strict=True):
+        base[key] = value
+    flat = [item for pair in base.items() for item in pair]
+    done = _vocast("forecast", "--input", str(path), "--horizon", "7", *flat)
+    assert done.returncode != 0
+    assert fragment in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1

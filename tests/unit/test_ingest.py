@@ -1,0 +1,93 @@
+"""Ingest parsing: good files become observations; bad ones name the row and column."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from forecast.errors import InvalidInput
+from forecast.ingest import load_inquiries, read_inquiry_csv, timestamp_formatter
+from forecast.series import Freq
+
+
+def _load(text: str, timezone: str = "Asia/Seoul") -> pd.DataFrame:
+    return load_inquiries(read_inquiry_csv(text.encode()), timezone=timezone,
+                          base_interval=Freq.M30)
+
+
+def test_counts_keep_their_interval_and_zone() -> None:
+    out = _load("ts,category,channel,count\n2026-03-02T09:00:00,refund,phone,4\n"
+                "2026-03-02T10:00:00,refund,phone,6\n")
+    assert list(out["freq"].unique()) == ["60min"]
+    assert str(out["ts"].dt.tz) == "Asia/Seoul"
+    assert out["count"].tolist() == [4, 6]
+
+
+def test_raw_events_are_bucketed_to_the_base_interval() -> None:
+    out = _load("ts,category\n2026-03-02T09:01:00,a\n2026-03-02T09:29:00,a\n"
+                "2026-03-02T09:31:00,a\n")
+    assert out["count"].tolist() == [2, 1]
+    assert out["freq"].unique().tolist() == ["30min"]
+    assert out["channel"].unique().tolist() == [""]
+
+
+def test_daily_counts_are_daily() -> None:
+    out = _load("ts,category,count\n2026-03-02,a,5\n2026-03-03,a,7\n")
+    assert out["freq"].unique().tolist() == ["D"]
+
+
+def test_offsets_are_converted_to_local_time() -> None:
+    out = _load("ts,category,count\n2026-03-02T00:00:00Z,a,5\n2026-03-02T01:00:00Z,a,7\n")
+    assert out["ts"].iloc[0] == pd.Timestamp("2026-03-02T09:00:00", tz="Asia/Seoul")
+
+
+def test_identical_duplicates_collapse() -> None:
+    out = _load("ts,category,count\n2026-03-02,a,5\n2026-03-02,a,5\n2026-03-03,a,1\n")
+    assert out["count"].tolist() == [5, 1]
+
+
+@pytest.mark.parametrize(
+    ("text", "row", "column", "fragment"),
+    [
+        ("ts,category,count\n2026-03-02,a,-1\n", 2, "count", ">= 0"),
+        ("ts,category,count\n2026-03-02,a,5\n2026-03-03,a,many\n", 3, "count", "whole number"),
+        ("ts,category,count\n2026-03-02,a,1.5\n", 2, "count", "whole number"),
+        ("ts,category,count\n2026-03-02,a,1\nyesterday,a,2\n", 3, "ts", "cannot parse"),
+        ("ts,category,count\n2026-03-02,,1\n", 2, "category", "empty"),
+        ("ts,category,count\n2026-03-02,a,1\n2026-03-02,a,2\n", 3, "ts", "duplicate"),
+        ("ts,category,count,colour\n2026-03-02,a,1,red\n", 1, None, "unknown column"),
+        ("when,category,count\n2026-03-02,a,1\n", 1, None, "unknown column"),
+        ("ts,count\n2026-03-02,1\n", 1, None, "missing required column"),
+        ("ts,category,count\n", None, None, "no data rows"),
+    ],
+)
+def test_bad_rows_are_named(text: str, row: int | None, column: str | None,
+                            fragment: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        _load(text)
+    assert caught.value.row == row
+    assert caught.value.column == column
+    assert fragment in str(caught.value)
+
+
+def test_empty_file_is_rejected() -> None:
+    with pytest.raises(InvalidInput, match="empty"):
+        read_inquiry_csv(b"")
+
+
+def test_malformed_csv_is_rejected() -> None:
+    with pytest.raises(InvalidInput, match="malformed CSV"):
+        read_inquiry_csv(b'ts,category,count\n2026-03-02,"a,1\n2026-03-03,b,2,3,4\n')
+
+
+@pytest.mark.parametrize(
+    ("sample", "expected"),
+    [
+        ("2026-03-02", "2026-03-02"),
+        ("2026-03-02T09:00:00", "2026-03-02T09:30:00"),
+        ("2026-03-02 09:00", "2026-03-02 09:30"),
+    ],
+)
+def test_output_stamps_follow_the_input_format(sample: str, expected: str) -> None:
+    stamps = pd.Series(pd.to_datetime(["2026-03-02T09:30:00"]))
+    assert timestamp_formatter(sample)(stamps).iloc[0] == expected

@@ -103,7 +103,7 @@ def required_agents(
     shrink = _number("shrinkage", shrinkage, low=0.0, high=1.0, closed_low=True,
                      expected="in [0, 1)")
     traffic = vol * queue.aht / (minutes * 60.0)
-    busy = np.flatnonzero(traffic > 0)
+    busy = np.flatnonzero(vol > 0)
     agents = np.zeros(vol.shape, dtype=np.int64)
     sl = np.full(vol.shape, 1.0 if queue.answer_seconds is not None else math.nan)
     asa_s, occ, ab = np.zeros(vol.shape), np.zeros(vol.shape), np.zeros(vol.shape)
@@ -208,7 +208,7 @@ def _log_kummer(s: FloatArray, z: FloatArray) -> FloatArray:
     where the series sum_m prod_{j<=m} z/(s+j) converges fast instead.
     """
     u = np.maximum(z / s, 1e-300)
-    series = (u < 1.0) & (s * (u - 1.0 - np.log(u)) > 600.0)
+    series = (z == 0) | ((u < 1.0) & (s * (u - 1.0 - np.log(u)) > 600.0))
     out = np.empty(s.shape)
     g = ~series
     sg, zg = s[g], z[g]

@@ -43,6 +43,8 @@ def ctmc_erlang_a(a: float, n: int, aht: float, patience: float, t: float) -> tu
     p /= p.sum()
     within, served, wait = p[:n].sum(), p[:n].sum(), 0.0
     for ahead in range(size - n):
+        if p[n + ahead] < 1e-16:
+            break
         gen = np.zeros((ahead + 2, ahead + 2))  # states: callers ahead 0..ahead, then served
         for j in range(ahead + 1):
             advance = n * mu + j * theta

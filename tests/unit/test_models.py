@@ -1,0 +1,164 @@
+"""Every registry model on small seeded series: shape, bounds, closed hours, holidays."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from forecast.errors import UnknownModel
+from forecast.metrics import wape
+from forecast.models.adjusted import CalendarAdjusted
+from forecast.models.naive import SeasonalNaive
+from forecast.models.registry import build_model, model_names
+from forecast.openhours import prepare_history
+from forecast.pipeline import SeriesRequest, forecast_series
+from forecast.series import LEVELS, Forecast, Freq, SeriesKey
+
+WEEKLY = np.array([1.2, 1.1, 1.0, 1.0, 0.9, 0.5, 0.3])  # Monday first
+MONDAY = "2025-03-03"
+KEY = SeriesKey("delivery", "phone")
+PROPHET = ("prophet", "prophet_default")
+INTRADAY_ONLY = ("daily_split",)
+SLOW = ("auto",)
+
+
+def daily_counts(seed: int, *, weeks: int = 10, level: float = 200.0) -> pd.Series:
+    """Poisson counts with a weekly shape, from a Monday."""
+    rng = np.random.default_rng(seed)
+    index = pd.date_range(MONDAY, periods=7 * weeks, freq="D")
+    return pd.Series(rng.poisson(level * WEEKLY[index.day_of_week]).astype(float), index=index)
+
+
+def is_open(index: pd.DatetimeIndex) -> np.ndarray:
+    """Weekdays 08-20, Saturday 09-13, closed Sunday."""
+    hour, day = index.hour, index.day_of_week
+    weekday = (day < 5) & (hour >= 8) & (hour < 20)
+    return np.asarray(weekday | ((day == 5) & (hour >= 9) & (hour < 13)))
+
+
+def hourly_counts(seed: int, *, weeks: int = 5, closed_rows: bool = False) -> pd.Series:
+    """Poisson counts in open hours; closed hours absent (or zero with `closed_rows`)."""
+    rng = np.random.default_rng(seed)
+    index = pd.date_range(MONDAY, periods=7 * 24 * weeks, freq="h")
+    shape = np.exp(-(((index.hour - 13) / 3.5) ** 2)) * WEEKLY[index.day_of_week]
+    counts = pd.Series(rng.poisson(30.0 * shape + 1.0).astype(float), index=index)
+    open_mask = is_open(index)
+    return counts.where(open_mask, 0.0) if closed_rows else counts[open_mask]
+
+
+def assert_valid(forecast: Forecast, *, start: pd.Timestamp, horizon: int) -> None:
+    """Right stamps; finite, non-negative, nested bounds."""
+    assert len(forecast.ds) == horizon and forecast.ds[0] == start
+    lo95, hi95 = forecast.bounds[95]
+    lo80, hi80 = forecast.bounds[80]
+    for values in (forecast.mean, lo95, lo80, hi80, hi95):
+        assert len(values) == horizon and np.isfinite(values).all()
+    assert (lo95 >= 0).all()
+    assert (lo95 <= lo80).all() and (lo80 <= forecast.mean).all()
+    assert (forecast.mean <= hi80).all() and (hi80 <= hi95).all()
+
+
+def _with_marks(names: list[str]) -> list[object]:
+    return [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n for n in names]
+
+
+DAILY_MODELS = [n for n in model_names() if n not in PROPHET + INTRADAY_ONLY]
+HOURLY_MODELS = [n for n in model_names() if n not in PROPHET]
+
+
+def test_every_registry_model_is_exercised() -> None:
+    assert set(DAILY_MODELS) | set(HOURLY_MODELS) | set(PROPHET) == set(model_names())
+
+
+def test_unknown_model_names_the_choices() -> None:
+    with pytest.raises(UnknownModel, match="seasonal_naive"):
+        build_model("arima", Freq.DAILY, horizon=7)
+
+
+@pytest.fixture(scope="module")
+def daily() -> pd.Series:
+    return daily_counts(1)
+
+
+@pytest.mark.parametrize("name", _with_marks(DAILY_MODELS))
+def test_daily_forecast_is_valid(name: str, daily: pd.Series) -> None:
+    forecast = forecast_series(SeriesRequest(KEY, daily, Freq.DAILY), horizon=14, model=name)
+    assert_valid(forecast, start=daily.index[-1] + pd.Timedelta(days=1), horizon=14)
+    assert forecast.mean.sum() > 0
+
+
+@pytest.mark.parametrize("closed_rows", [False, True], ids=["closed-absent", "closed-zero"])
+@pytest.mark.parametrize("name", _with_marks(HOURLY_MODELS))
+def test_hourly_forecast_is_valid_and_zero_when_closed(name: str, closed_rows: bool) -> None:
+    counts = hourly_counts(2, closed_rows=closed_rows)
+    start = pd.Timestamp(counts.index[-1].normalize() + pd.Timedelta(days=1))
+    forecast = forecast_series(SeriesRequest(KEY, counts, Freq.H60), horizon=72, start=start,
+                               model=name)
+    assert_valid(forecast, start=start, horizon=72)
+    closed = ~is_open(forecast.ds)
+    for values in (forecast.mean, *forecast.bounds[80], *forecast.bounds[95]):
+        assert (values[closed] == 0).all()
+    assert (forecast.mean[~closed] > 0).all()
+
+
+@settings(max_examples=12, deadline=None)
+@given(seed=st.integers(0, 10_000), level=st.floats(0.2, 2_000.0),
+       name=st.sampled_from(["seasonal_naive", "week_average", "recent_mean", "mstl"]))
+def test_bounds_are_nested_for_any_level(seed: int, level: float, name: str) -> None:
+    counts = daily_counts(seed, weeks=4, level=level)
+    history, _ = prepare_history(counts, KEY, Freq.DAILY)
+    forecast = build_model(name, Freq.DAILY, horizon=7).fit(history).predict(21, LEVELS)
+    assert_valid(forecast, start=counts.index[-1] + pd.Timedelta(days=1), horizon=21)
+
+
+def _with_holidays(counts: pd.Series, days: list[str], share: float) -> pd.Series:
+    out = counts.copy()
+    for day in days:
+        out[pd.Timestamp(day)] = np.round(out[pd.Timestamp(day)] * share)
+    return out
+
+
+US_HOLIDAYS = ["2025-04-18", "2025-05-26", "2025-06-19", "2025-07-04"]  # within 18 weeks
+
+
+def test_calendar_adjusted_naive_does_not_repeat_last_weeks_holiday() -> None:
+    index = pd.date_range(MONDAY, "2025-07-06", freq="D")  # ends the Sunday after 4 July
+    normal = pd.Series(200.0 * WEEKLY[index.day_of_week], index=index)
+    counts = _with_holidays(normal, US_HOLIDAYS, 0.1)
+    history, _ = prepare_history(counts, KEY, Freq.DAILY, country="US")
+    friday = 4  # 11 July, one week after the holiday
+    plain = SeasonalNaive().fit(history).predict(7, LEVELS)
+    adjusted = CalendarAdjusted(SeasonalNaive()).fit(history).predict(7, LEVELS)
+    assert plain.mean[friday] == pytest.approx(0.1 * 200.0 * WEEKLY[4], abs=1.0)
+    assert adjusted.mean[friday] == pytest.approx(200.0 * WEEKLY[4])
+    np.testing.assert_allclose(adjusted.mean, 200.0 * WEEKLY)
+
+
+@pytest.mark.slow
+def test_auto_beats_seasonal_naive_on_a_noisy_series_with_a_holiday() -> None:
+    rng = np.random.default_rng(11)
+    index = pd.date_range(MONDAY, "2025-08-03", freq="D")
+    mean = 300.0 * WEEKLY[index.day_of_week] * rng.gamma(50.0, 1 / 50.0, size=len(index))
+    counts = _with_holidays(pd.Series(rng.poisson(mean).astype(float), index=index),
+                            US_HOLIDAYS, 0.15)
+    origin = pd.Timestamp("2025-07-07")
+    history, actual = counts[counts.index < origin], counts[counts.index >= origin]
+    request = SeriesRequest(KEY, history, Freq.DAILY)
+    scores = {}
+    for name in ("auto", "seasonal_naive"):
+        forecast = forecast_series(request, horizon=len(actual), model=name, country="US")
+        scores[name] = wape(actual.to_numpy(), forecast.mean)
+    assert scores["auto"] < 0.8 * scores["seasonal_naive"]
+
+
+@pytest.mark.slow
+def test_prophet_with_holidays_gives_a_valid_forecast(daily: pd.Series) -> None:
+    forecast = forecast_series(SeriesRequest(KEY, daily, Freq.DAILY), horizon=14,
+                               model="prophet", country="US")
+    assert_valid(forecast, start=daily.index[-1] + pd.Timedelta(days=1), horizon=14)
+    assert forecast.model == "prophet"
+    weekday, sunday = forecast.mean[0], forecast.mean[6]  # the fixture starts on a Monday
+    assert weekday > 2 * sunday

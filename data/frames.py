@@ -8,7 +8,7 @@ and float values; outgoing frames are built from database rows with the same typ
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -20,7 +20,6 @@ from forecast.series import Freq
 from forecast.store import ACCURACY_COLUMNS, FORECAST_COLUMNS, OBSERVATION_COLUMNS
 
 KEY_COLUMNS = ("category", "channel", "freq")
-TS_DTYPE = "datetime64[us, UTC]"
 BOUND_COLUMNS = ("lo80", "hi80", "lo95", "hi95")
 METRIC_COLUMNS = ("wape", "mase", "bias", "coverage80", "coverage95")
 
@@ -56,7 +55,7 @@ def utc_datetime(value: datetime | None, *, name: str) -> datetime | None:
         return None
     if value.tzinfo is None:
         raise InvalidParameter(name, value, "a tz-aware datetime")
-    return pd.Timestamp(value).tz_convert("UTC").to_pydatetime()
+    return value.astimezone(UTC)
 
 
 def freq_value(value: object) -> str:

@@ -21,10 +21,12 @@ def start_job(engine: sa.Engine, job: str) -> int:
     if not job or len(job) > JOB_NAME_MAX_LENGTH:
         raise InvalidParameter("job", job, f"a name of 1 to {JOB_NAME_MAX_LENGTH} characters")
     with write_transaction(engine) as connection:
-        result = connection.execute(
-            sa.insert(job_runs).values(job=job, started_at=datetime.now(UTC), status=RUNNING)
-        )
-        return int(result.inserted_primary_key[0])
+        job_run_id: int = connection.execute(
+            sa.insert(job_runs)
+            .values(job=job, started_at=datetime.now(UTC), status=RUNNING)
+            .returning(job_runs.c.id)
+        ).scalar_one()
+    return job_run_id
 
 
 def finish_job(

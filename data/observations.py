@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
@@ -61,7 +62,7 @@ def _stored_counts(connection: sa.Connection, rows: pd.DataFrame) -> pd.DataFram
     dialect = connection.dialect.name
     spans = rows.groupby("series_id")["ts"].agg(["min", "max"])
     columns = (observations.c.series_id, timestamps.select_text(observations.c.ts, dialect), _COUNT)
-    found: list[sa.Row[tuple[int, str, float]]] = []
+    found: list[Any] = []
     for begin in range(0, len(spans), _SERIES_PER_QUERY):
         chunk = spans.iloc[begin : begin + _SERIES_PER_QUERY]
         condition = sa.or_(

@@ -88,7 +88,7 @@ def save_run(
 
 
 def publish_run(engine: sa.Engine, run_id: str) -> None:
-    """Make `run_id` the current run; NotFound when no such run was saved."""
+    """Make `run_id` the current run and stamp its `published_at`; NotFound if never saved."""
     now = datetime.now(UTC)
     with write_transaction(engine) as connection:
         found = connection.execute(
@@ -108,9 +108,10 @@ def publish_run(engine: sa.Engine, run_id: str) -> None:
 
 def current_run_id(engine: sa.Engine) -> str | None:
     with read_transaction(engine) as connection:
-        return connection.scalar(
+        run_id: str | None = connection.scalar(
             sa.select(current_run.c.run_id).where(current_run.c.id == CURRENT_RUN_ROW_ID)
         )
+    return run_id
 
 
 def _published(table: sa.Table) -> sa.FromClause:
@@ -172,7 +173,7 @@ def _sorted(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
 
 
 def list_runs(engine: sa.Engine, limit: int = 50) -> list[ForecastRun]:
-    """Saved runs, newest first; `published_at` is set once a run has been published."""
+    """Saved runs, newest first; `published_at` is when a run was last made current."""
     if limit < 1:
         raise InvalidParameter("limit", limit, "a positive number of runs")
     query = (

@@ -8,6 +8,7 @@ Naive timestamps are local wall-clock time in the configured zone.
 from __future__ import annotations
 
 import io
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
@@ -29,16 +30,20 @@ def read_inquiry_csv(source: str | Path | bytes | IO[bytes]) -> pd.DataFrame:
     """Read a CSV (plain or .gz) as strings; raise InvalidInput on unreadable or empty files."""
     handle: str | Path | IO[bytes] = io.BytesIO(source) if isinstance(source, bytes) else source
     try:
-        frame = pd.read_csv(
-            handle, dtype=str, keep_default_na=False, skipinitialspace=True,
-            encoding="utf-8-sig", compression="infer",
-        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(
+                handle, dtype=str, keep_default_na=False, skipinitialspace=True,
+                encoding="utf-8-sig", compression="infer", index_col=False,
+            )
     except pd.errors.EmptyDataError as exc:
         raise InvalidInput(
             "the file is empty; expected a header with ts,category[,channel][,count]"
         ) from exc
     except pd.errors.ParserError as exc:
         raise InvalidInput(f"malformed CSV: {exc}") from exc
+    except pd.errors.ParserWarning as exc:
+        raise InvalidInput("malformed CSV: rows have more fields than the header") from exc
     except UnicodeDecodeError as exc:
         raise InvalidInput("the file is not UTF-8 text") from exc
     return frame
@@ -51,7 +56,7 @@ def parse_inquiries(frame: pd.DataFrame, *, first_row: int = FIRST_DATA_ROW) -> 
     1 for a JSON list).
     """
     frame = frame.rename(columns=lambda c: str(c).strip().lower())
-    _check_columns(frame)
+    _check_columns(frame, header_row=first_row - 1 if first_row > 1 else None)
     if frame.empty:
         raise InvalidInput("no data rows; expected at least one row after the header")
     category = _clean_text(frame["category"], "category", first_row, required=True)
@@ -187,19 +192,20 @@ def ingest_into(
     return store.upsert_observations(observations)
 
 
-def _check_columns(frame: pd.DataFrame) -> None:
+def _check_columns(frame: pd.DataFrame, *, header_row: int | None) -> None:
     columns = list(frame.columns)
     unknown = [c for c in columns if c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
     if unknown:
         raise InvalidInput(
             f"unknown column(s) {', '.join(map(repr, unknown))}; "
-            "expected ts,category and optionally channel,count", row=1,
+            "expected ts,category and optionally channel,count", row=header_row,
+            column=unknown[0],
         )
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     if missing:
         raise InvalidInput(
             f"missing required column(s) {', '.join(missing)}; "
-            "expected ts,category and optionally channel,count", row=1,
+            "expected ts,category and optionally channel,count", row=header_row,
         )
 
 

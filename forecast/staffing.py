@@ -1,9 +1,9 @@
 """Agents required per interval: Erlang C, and Erlang A when customer patience is known.
 
-Erlang C (M/M/n) assumes every contact waits until answered; Erlang A (M/M/n+M) lets
-contacts abandon after an exponentially distributed patience. Both work on arrays of
-intervals at once. Erlang B comes from the recurrence B(k) = A·B(k-1) / (k + A·B(k-1)),
-which stays in (0, 1] and needs no factorials, so 2,000 Erlangs are as easy as 2.
+Each interval is an independent steady state. Erlang C (M/M/n) assumes every contact waits
+until answered; Erlang A (M/M/n+M) lets contacts abandon after an exponential patience, and
+its service level counts abandoned contacts as misses. Erlang B comes from the recurrence
+B(k) = A·B(k-1) / (k + A·B(k-1)): it stays in (0, 1] and needs no factorials.
 
 Erlang A uses exact closed forms of the M/M/n+M steady state (the Garnett-Mandelbaum-Reiman
 model) written with M(s, z) = 1F1(1; s+1; z), evaluated in log space: P(wait) from Erlang B

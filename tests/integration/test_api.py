@@ -214,7 +214,7 @@ BAD_CSV = {
     "malformed quoting": (b'ts,category,count\n"2026-02-02T09:00:00,new,3\n', None, None),
     "ragged row": (b"ts,category,count\n2026-02-02T09:00:00,new,3\n"
                    b"2026-02-02T09:30:00,new,3,4\n", None, None),
-    "unknown column": (b"ts,category,cnt\n2026-02-02T09:00:00,new,3\n", 1, None),
+    "unknown column": (b"ts,category,cnt\n2026-02-02T09:00:00,new,3\n", 1, "cnt"),
     "missing column": (b"ts,count\n2026-02-02T09:00:00,3\n", 1, None),
     "negative count": (b"ts,category,count\n2026-02-02T09:00:00,new,3\n"
                        b"2026-02-02T09:30:00,new,-1\n", 3, "count"),
@@ -276,7 +276,7 @@ def test_error_message_names_row_column_and_value(client: TestClient) -> None:
     (b'{"rows": [{"ts": "soon", "category": "a", "count": 1}]}', 422, 1, "ts"),
     (b'{"rows": [{"ts": "2026-02-02T09:00:00", "category": null, "count": 1}]}', 422, 1,
      "category"),
-    (b'{"rows": [{"ts": "2026-02-02T09:00:00", "category": "a", "cnt": 1}]}', 422, 1, None),
+    (b'{"rows": [{"ts": "2026-02-02T09:00:00", "category": "a", "cnt": 1}]}', 422, None, "cnt"),
 ])
 def test_bad_json_is_rejected_and_nothing_is_written(
     client: TestClient, payload: bytes, status: int, row: int | None, column: str | None
@@ -366,12 +366,11 @@ def test_forecast_filters(
     assert len(body["rows"]) == expected
 
 
-def test_an_unencoded_plus_in_the_offset_still_parses(client: TestClient, published: str
-                                                      ) -> None:
+@pytest.mark.usefixtures("published")
+def test_an_unencoded_plus_in_the_offset_still_parses(client: TestClient) -> None:
     response = client.get("/v1/forecasts?freq=30min&start=2026-03-02T09:30:00+09:00")
     assert response.status_code == 200, response.text
     assert len(response.json()["rows"]) == 5
-    assert published
 
 
 def test_forecasts_csv_via_format_matches_json(client: TestClient, published: str) -> None:
@@ -418,13 +417,13 @@ def test_forecasts_csv_via_accept_header(
     ({"freq": "weekly"}, "freq", "weekly"),
     ({"format": "xml"}, "format", "xml"),
 ])
+@pytest.mark.usefixtures("published")
 def test_bad_forecast_parameters_are_422_naming_the_parameter(
-    client: TestClient, published: str, params: dict[str, str], parameter: str, value: str
+    client: TestClient, params: dict[str, str], parameter: str, value: str
 ) -> None:
     error = error_of(client.get("/v1/forecasts", params=params), 422)
     assert error["parameter"] == parameter
     assert parameter in error["message"] and value in error["message"]
-    assert published
 
 
 def test_forecasts_follow_the_published_run(client: TestClient, store: Store,

@@ -218,7 +218,8 @@ def test_load_history_returns_utc_counts_in_range(store: SqlStore) -> None:
     assert full.index.equals(pd.DatetimeIndex(frame["ts"]).tz_convert("UTC"))
     ranged = store.load_history(key, Freq.DAILY, start=frame["ts"][2], end=frame["ts"][5])
     assert ranged.tolist() == [2.0, 3.0, 4.0]  # end is exclusive
-    assert store.load_history(key, Freq.DAILY, start=frame["ts"][9] + pd.Timedelta(days=1)).empty
+    empty = store.load_history(key, Freq.DAILY, start=frame["ts"][9] + pd.Timedelta(days=1))
+    assert empty.empty and str(empty.index.tz) == "UTC"
     with pytest.raises(NotFound, match="nobody"):
         store.load_history(SeriesKey("nobody"), Freq.DAILY)
     with pytest.raises(InvalidParameter, match="start"):

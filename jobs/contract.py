@@ -18,6 +18,7 @@ from forecast.ingest import (
 )
 from forecast.pipeline import forecast_frame
 from forecast.series import Freq
+from forecast.staffing_table import read_forecast_csv, staff_forecast
 
 CONTRACT_COLUMNS = ["ts", "category", "yhat", "lo80", "hi80", "lo95", "hi95", "model"]
 
@@ -86,6 +87,40 @@ def _write(frame: pd.DataFrame, out: str | None) -> None:
         frame.to_csv(out, index=False)
     else:
         frame.to_csv(sys.stdout, index=False)
+
+
+def run_staffing(args: argparse.Namespace) -> None:
+    """The staffing contract: a forecast CSV -> agents per interval (Erlang C, or A)."""
+    raw_ts = pd.read_csv(args.forecast, usecols=["ts"], dtype=str, nrows=1)["ts"]
+    forecast = read_forecast_csv(Path(args.forecast))
+    table = staff_forecast(
+        forecast, aht_seconds=args.aht, target_service_level=args.sl,
+        answer_seconds=args.answer_seconds, shrinkage=args.shrinkage,
+        max_occupancy=args.max_occupancy, interval_minutes=args.interval_minutes,
+        concurrency=args.concurrency, patience_seconds=args.patience,
+    )
+    if len(raw_ts):
+        table["ts"] = timestamp_formatter(str(raw_ts.iloc[0]))(table["ts"])
+    _write(table, args.out)
+
+
+def add_staffing_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = sub.add_parser("staffing", help="agents per interval from a forecast CSV")
+    parser.add_argument("--forecast", required=True, help="CSV with ts,category,yhat")
+    parser.add_argument("--aht", required=True, type=float, help="average handle time, s")
+    parser.add_argument("--sl", required=True, type=float, help="target service level, 0-1")
+    parser.add_argument("--answer-seconds", required=True, type=float,
+                        help="answer-time threshold of the service level, s")
+    parser.add_argument("--shrinkage", type=float, default=0.0, help="share of paid time off")
+    parser.add_argument("--max-occupancy", type=float, default=1.0, help="occupancy cap, 0-1")
+    parser.add_argument("--interval-minutes", type=float,
+                        help="interval length (default: inferred from the ts spacing)")
+    parser.add_argument("--concurrency", type=float, default=1.0,
+                        help="contacts an agent handles at once (chat)")
+    parser.add_argument("--patience", type=float,
+                        help="mean caller patience, s (switches to Erlang A)")
+    parser.add_argument("--out", help="output CSV (default: stdout)")
+    parser.set_defaults(handler=run_staffing)
 
 
 def add_forecast_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

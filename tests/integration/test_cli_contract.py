@@ -105,3 +105,29 @@ def test_bad_input_exits_non_zero_with_one_line(
     assert done.returncode != 0
     assert fragment in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_staffing_contract(tmp_path: Path) -> None:
+    forecast = tmp_path / "fc.csv"
+    forecast.write_text("ts,category,yhat\n2026-11-16T09:00:00,refund,100\n"
+                        "2026-11-16T09:30:00,refund,0\n")
+    out = tmp_path / "staff.csv"
+    done = _vocast("staffing", "--forecast", str(forecast), "--aht", "180", "--sl", "0.8",
+                   "--answer-seconds", "20", "--shrinkage", "0.3", "--max-occupancy", "0.85",
+                   "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    frame = pd.read_csv(out, dtype={"ts": str})
+    assert list(frame.columns) == ["ts", "category", "volume", "agents", "agents_scheduled",
+                                   "service_level", "asa_seconds", "occupancy"]
+    assert frame["ts"].tolist() == ["2026-11-16T09:00:00", "2026-11-16T09:30:00"]
+    assert frame["agents"].tolist() == [14, 0]
+    assert frame["agents_scheduled"].tolist() == [20, 0]
+
+
+def test_staffing_rejects_an_impossible_target(tmp_path: Path) -> None:
+    forecast = tmp_path / "fc.csv"
+    forecast.write_text("ts,category,yhat\n2026-11-16T09:00:00,refund,100\n")
+    done = _vocast("staffing", "--forecast", str(forecast), "--aht", "180", "--sl", "1.5",
+                   "--answer-seconds", "20")
+    assert done.returncode == 2
+    assert "target_service_level must be in (0, 1)" in done.stderr

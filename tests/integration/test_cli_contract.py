@@ -128,6 +128,6 @@ def test_staffing_rejects_an_impossible_target(tmp_path: Path) -> None:
     forecast = tmp_path / "fc.csv"
     forecast.write_text("ts,category,yhat\n2026-11-16T09:00:00,refund,100\n")
     done = _vocast("staffing", "--forecast", str(forecast), "--aht", "180", "--sl", "1.5",
-                   "--answer-seconds", "20")
+                   "--answer-seconds", "20", "--interval-minutes", "30")
     assert done.returncode == 2
     assert "target_service_level must be in (0, 1)" in done.stderr

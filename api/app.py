@@ -9,15 +9,29 @@ from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import FastAPI
 
+from api.auth import ADMIN, READ, KeyCache, include_protected
+from api.caching import PublishedResponses
 from api.errors import install_error_handlers
-from api.routes import forecasts, health, observations, runs, series
+from api.limits import BodyLimitMiddleware
+from api.metrics import install_metrics
+from api.routes import (
+    accuracy,
+    events,
+    forecasts,
+    health,
+    keys,
+    observations,
+    overrides,
+    runs,
+    series,
+    staffing,
+)
 from data.store import open_store
 from forecast.series import Freq
 from forecast.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 API_PREFIX = "/v1"
 
 _DESCRIPTION = """\
@@ -29,7 +43,7 @@ Timestamps are ISO 8601 in the configured local time zone with the offset. Error
 
 
 def create_app(
-    settings: Settings | None = None, *, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
+    settings: Settings | None = None, *, max_upload_bytes: int | None = None
 ) -> FastAPI:
     """Build the app; reads the environment (Settings()) only when no settings are given."""
     settings = settings if settings is not None else Settings()
@@ -37,11 +51,20 @@ def create_app(
     app = FastAPI(title="vocast", version=_package_version(), description=_DESCRIPTION,
                   docs_url="/docs", lifespan=_lifespan)
     app.state.settings = settings
-    app.state.max_upload_bytes = max_upload_bytes
+    app.state.max_upload_bytes = max_upload_bytes or settings.max_upload_bytes
+    app.state.key_cache = KeyCache(settings.auth_cache_seconds)
+    app.state.published_responses = PublishedResponses.from_settings(settings)
     install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes,
+                       max_upload_bytes=app.state.max_upload_bytes,
+                       upload_paths=[f"{API_PREFIX}/observations", f"{API_PREFIX}/events"])
+    install_metrics(app, public=settings.metrics_public)
     app.include_router(health.router)
-    for module in (series, forecasts, observations, runs):
-        app.include_router(module.router, prefix=API_PREFIX)
+    for module in (series, forecasts, observations, accuracy, events, overrides):  # GET read
+        include_protected(app, module.router, prefix=API_PREFIX)
+    include_protected(app, staffing.router, prefix=API_PREFIX, write=READ)  # plans only read
+    for module in (runs, keys):
+        include_protected(app, module.router, prefix=API_PREFIX, read=ADMIN, write=ADMIN)
     return app
 
 

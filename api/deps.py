@@ -20,13 +20,13 @@ _TIME_HINT = "an ISO 8601 date or date-time like 2026-03-02 or 2026-03-02T09:30:
 _SPACE_FOR_PLUS = re.compile(r"^(.+\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}(?::?\d{2})?)$")
 
 
-def get_store(request: Request) -> Store:
+async def get_store(request: Request) -> Store:
     """The store opened once by the app's lifespan."""
     store: Store = request.app.state.store
     return store
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     """The settings the app was created with (override in tests via dependency_overrides)."""
     settings: Settings = request.app.state.settings
     return settings
@@ -63,7 +63,7 @@ def parse_instant(name: str, text: str | None, timezone: str) -> datetime | None
     return value if value.tzinfo is not None else value.replace(tzinfo=ZoneInfo(timezone))
 
 
-def forecast_filter(
+async def forecast_filter(
     settings: SettingsDep,
     category: Annotated[str | None, Query(description="Only this category.")] = None,
     channel: Annotated[str | None, Query(
@@ -88,7 +88,7 @@ def forecast_filter(
 ForecastFilterDep = Annotated[ForecastFilter, Depends(forecast_filter)]
 
 
-def output_format(
+async def output_format(
     fmt: Annotated[Literal["json", "csv"] | None, Query(
         alias="format", description="json (default) or csv; overrides the Accept header.")] = None,
     accept: Annotated[str | None, Header(include_in_schema=False)] = None,
@@ -96,16 +96,46 @@ def output_format(
     """The `format` parameter when given, else CSV if Accept prefers text/csv, else JSON."""
     if fmt is not None:
         return fmt
-    weights = _accept_weights(accept or "")
-    csv = weights.get("text/csv", (0.0, 0))
-    json = max(weights.get("application/json", (0.0, 0)), weights.get("*/*", (0.0, 0)))
-    return "csv" if csv[0] > 0 and csv > json else "json"
+    return "csv" if _negotiate(accept, ("json", "csv")) == "csv" else "json"
 
 
 OutputFormatDep = Annotated[Literal["json", "csv"], Depends(output_format)]
 
+TableFormat = Literal["json", "csv", "parquet"]
+FORMAT_MEDIA_TYPES = {"json": "application/json", "csv": "text/csv",
+                      "parquet": "application/vnd.apache.parquet"}
 
-def _accept_weights(accept: str) -> dict[str, tuple[float, int]]:
+
+async def table_format(
+    fmt: Annotated[TableFormat | None, Query(
+        alias="format",
+        description="json (default), csv or parquet; overrides the Accept header.")] = None,
+    accept: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> TableFormat:
+    """Like `output_format`, with Parquet too (`application/vnd.apache.parquet`)."""
+    if fmt is not None:
+        return fmt
+    chosen = _negotiate(accept, ("json", "csv", "parquet"))
+    return "csv" if chosen == "csv" else "parquet" if chosen == "parquet" else "json"
+
+
+TableFormatDep = Annotated[TableFormat, Depends(table_format)]
+
+
+def _negotiate(accept: str | None, offered: tuple[str, ...]) -> str:
+    """The offered format Accept weighs highest (JSON also matches */*); JSON when none."""
+    weights = accept_weights(accept or "")
+    best, best_weight = "json", (0.0, 0)
+    for name in offered:
+        weight = weights.get(FORMAT_MEDIA_TYPES[name], (0.0, 0))
+        if name == "json":
+            weight = max(weight, weights.get("*/*", (0.0, 0)))
+        if weight[0] > 0 and weight > best_weight:
+            best, best_weight = name, weight
+    return best
+
+
+def accept_weights(accept: str) -> dict[str, tuple[float, int]]:
     """Media type -> (quality, -position): higher wins, earlier wins a tie."""
     weights: dict[str, tuple[float, int]] = {}
     for position, part in enumerate(accept.split(",")):

@@ -34,6 +34,9 @@ _STATUS_BY_ERROR: tuple[tuple[type[ForecastError], int], ...] = (
     (NotFound, 404),
 )
 
+# Kinds that read the same whichever layer raised them (e.g. the body-size middleware).
+_HTTP_KINDS = {413: "PayloadTooLarge", 415: "UnsupportedMediaType"}
+
 
 class RequestBodyError(Exception):
     """A request body the API cannot read at all: too large, of an unsupported type, or
@@ -91,7 +94,8 @@ async def handle_error(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, RequestValidationError):
         return _validation_error(exc)
     if isinstance(exc, HTTPException):
-        kind = HTTPStatus(exc.status_code).phrase.replace(" ", "")
+        kind = _HTTP_KINDS.get(exc.status_code) or HTTPStatus(exc.status_code).phrase.replace(
+            " ", "")
         return JSONResponse(error_body(kind, str(exc.detail)), status_code=exc.status_code,
                             headers=exc.headers)
     logger.error("unhandled error on %s %s: %s", request.method, request.url.path,

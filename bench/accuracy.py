@@ -233,7 +233,7 @@ def header(dataset: ds.Dataset, origins: list[pd.Timestamp]) -> str:
 
 def load(args: argparse.Namespace) -> tuple[list[ds.Dataset], list[str]]:
     """The requested datasets, and notes on those skipped."""
-    names = ds.select_names(args.datasets)
+    names = args.datasets
     found, notes = [], []
     for source in ds.REAL_SOURCES:
         if source.name in names:
@@ -315,6 +315,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     unknown = [m for m in args.models if m not in model_names()]
     if unknown:
         parser.error(f"--models {unknown}: choose from {model_names()}")
+    try:
+        args.datasets = ds.select_names(args.datasets)
+    except ValueError as exc:
+        parser.error(str(exc))
     if args.quick:
         args.origins = 1
         args.max_categories = min(args.max_categories, 4)

@@ -115,7 +115,8 @@ def reject_duplicates(frame: pd.DataFrame, subset: list[str], *, what: str) -> N
 
 
 def observations_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """Validated observations: category, channel, freq, ts (UTC), count (float)."""
+    """Validated observations: category, channel, freq, ts (UTC), count (float), and
+    aht_seconds (float, NaN = unknown) when the frame has it."""
     require_columns(frame, [c for c in OBSERVATION_COLUMNS if c != "channel"], what="observations")
     out = normalize_keys(frame)
     out["ts"] = utc_timestamps(frame["ts"])
@@ -125,6 +126,13 @@ def observations_frame(frame: pd.DataFrame) -> pd.DataFrame:
         raise InvalidInput(f"counts cannot be negative; got {count.loc[label]} at frame index "
                            f"{label!r}", column="count")
     out["count"] = count
+    if "aht_seconds" in frame.columns:  # optional measured handle time, NaN = unknown
+        aht = numbers(frame, "aht_seconds", required=False)
+        if (aht < 0).any():
+            label = frame.index[(aht < 0).to_numpy()][0]
+            raise InvalidInput(f"aht_seconds cannot be negative; got {aht.loc[label]} at "
+                               f"frame index {label!r}", column="aht_seconds")
+        out["aht_seconds"] = aht
     reject_duplicates(out, [*KEY_COLUMNS, "ts"], what="observations")
     return out.reset_index(drop=True)
 

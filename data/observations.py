@@ -13,6 +13,7 @@ from data import timestamps
 from data.bulk import merge_observations_postgresql
 from data.engine import read_transaction, write_transaction
 from data.frames import freq_value, observations_frame, records, rows_frame, utc_datetime
+from data.handle_times import merge_with_handle_times
 from data.series_ids import dialect_insert, with_series_ids
 from data.tables import observations, series
 from forecast.errors import NotFound
@@ -33,7 +34,7 @@ def upsert_observations(engine: sa.Engine, frame: pd.DataFrame) -> UpsertResult:
         return UpsertResult(inserted=0, updated=0, unchanged=0)
     with write_transaction(engine) as connection:
         rows["series_id"] = with_series_ids(connection, rows)
-        inserted, updated = _merge(connection, rows[["series_id", "ts", "count"]])
+        inserted, updated = merge_with_handle_times(connection, rows, _merge)
     result = UpsertResult(
         inserted=inserted, updated=updated, unchanged=len(rows) - inserted - updated
     )

@@ -10,17 +10,23 @@ returning, so a new database needs no set-up step.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 
 import pandas as pd
 import sqlalchemy as sa
 
-from data import job_runs, runs
+from data import api_keys, handle_times, job_runs, job_stats, published, runs
+from data import events as event_rows
 from data import observations as observation_rows
+from data import overrides as override_rows
 from data.engine import create_store_engine
 from data.migrate import upgrade
+from forecast.calendar import Event
+from forecast.events import StoredEvent
+from forecast.overrides import Override, OverrideRequest
 from forecast.series import Freq, SeriesKey
-from forecast.store import ForecastRun, JobRun, SeriesInfo, UpsertResult
+from forecast.store import ApiKey, ForecastRun, JobRun, JobStats, SeriesInfo, UpsertResult
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +71,10 @@ class SqlStore:
     def current_run_id(self) -> str | None:
         return runs.current_run_id(self.engine)
 
+    def published_run(self) -> ForecastRun | None:
+        """The current run's record (`published_at` included), or None before any."""
+        return published.published_run(self.engine)
+
     def latest_forecast(
         self,
         *,
@@ -96,6 +106,64 @@ class SqlStore:
 
     def list_job_runs(self, limit: int = 50) -> list[JobRun]:
         return job_runs.list_job_runs(self.engine, limit)
+
+    def job_stats(self) -> list[JobStats]:
+        """Counts and durations of job runs by job and status."""
+        return job_stats.job_stats(self.engine)
+
+    def create_api_key(self, name: str, scopes: Sequence[str]) -> tuple[ApiKey, str]:
+        """Store a new key; returns it and its plaintext token, which is never stored."""
+        return api_keys.create_api_key(self.engine, name, scopes)
+
+    def list_api_keys(self) -> list[ApiKey]:
+        return api_keys.list_api_keys(self.engine)
+
+    def revoke_api_key(self, key_id: int) -> ApiKey:
+        return api_keys.revoke_api_key(self.engine, key_id)
+
+    def find_api_key(self, token: str) -> ApiKey | None:
+        """The unrevoked key whose token this is (constant-time compare), else None."""
+        return api_keys.find_api_key(self.engine, token)
+
+    def api_keys_exist(self) -> bool:
+        return api_keys.api_keys_exist(self.engine)
+
+    def upsert_events(self, events: Sequence[Event]) -> UpsertResult:
+        """Insert or update events by (name, start, end), all or nothing."""
+        return event_rows.upsert_events(self.engine, events)
+
+    def list_events(self) -> list[StoredEvent]:
+        """Every stored event, by start date, end date and name."""
+        return event_rows.list_events(self.engine)
+
+    def delete_event(self, event_id: int) -> None:
+        """Remove one event (raises NotFound)."""
+        event_rows.delete_event(self.engine, event_id)
+
+    def load_handle_times(
+        self, key: SeriesKey, freq: Freq, *, start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> pd.DataFrame:
+        """ts (UTC), count, aht_seconds of the series' buckets with a measured AHT, sorted
+        (empty for an unknown series); `end` is exclusive."""
+        return handle_times.load_handle_times(self.engine, key, freq, start=start, end=end)
+
+    def create_override(self, request: OverrideRequest) -> Override:
+        """Store a planner override; created_at is now (raises InvalidParameter when its
+        expiry is not in the future)."""
+        return override_rows.create_override(self.engine, request)
+
+    def list_overrides(self, *, active_at: datetime | None = None) -> list[Override]:
+        """Every override by id, or those neither revoked nor expired at `active_at`."""
+        return override_rows.list_overrides(self.engine, active_at=active_at)
+
+    def revoke_override(self, override_id: int, revoked_by: str) -> Override:
+        """Revoke now, recording who (raises NotFound; InvalidParameter if revoked)."""
+        return override_rows.revoke_override(self.engine, override_id, revoked_by)
+
+    def overrides_version(self, now: datetime) -> str:
+        """A token that changes when an override is created, revoked or expires by `now`."""
+        return override_rows.overrides_version(self.engine, now)
 
 
 def open_store(database_url: str) -> SqlStore:

@@ -71,6 +71,7 @@ observations = sa.Table(
     sa.Column("series_id", sa.Integer, sa.ForeignKey("series.id"), primary_key=True),
     sa.Column("ts", UtcDateTime, primary_key=True),
     sa.Column("count", sa.Double, nullable=False),
+    sa.Column("aht_seconds", sa.Double, nullable=True),  # mean handle time, when measured
 )
 
 forecast_runs = sa.Table(
@@ -144,6 +145,50 @@ job_runs = sa.Table(
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("error", sa.Text, nullable=True),
     sa.Column("detail", sa.Text, nullable=True),
+)
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("start_date", sa.Date, nullable=False),
+    sa.Column("end_date", sa.Date, nullable=False),
+    sa.Column("categories", sa.JSON, nullable=False),  # list of names; [] = every category
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.UniqueConstraint("name", "start_date", "end_date"),
+)
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("prefix", sa.String(16), nullable=False, unique=True),
+    sa.Column("key_hash", sa.String(64), nullable=False),  # sha256 hex of the whole token
+    sa.Column("scopes", sa.String(64), nullable=False),  # space-separated
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("revoked_at", UtcDateTime, nullable=True),
+)
+
+overrides = sa.Table(
+    "overrides",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("category", sa.String(200), nullable=False, index=True),
+    sa.Column("channel", sa.String(200), nullable=True),  # null = every channel
+    sa.Column("freq", sa.String(8), nullable=True),  # null = every interval
+    sa.Column("start_ts", UtcDateTime, nullable=False),
+    sa.Column("end_ts", UtcDateTime, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("value", sa.Double, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("expires_at", UtcDateTime, nullable=True),
+    sa.Column("revoked_at", UtcDateTime, nullable=True),
+    sa.Column("revoked_by", sa.String(200), nullable=True),
 )
 
 CURRENT_RUN_ROW_ID = 1

@@ -1,8 +1,10 @@
 """Parse inquiry logs (counts or raw events) into validated observation frames.
 
 Accepted columns: `ts`, `category`, optional `channel`, optional `count` (without it
-each row is one inquiry). Anything else is rejected so a typo never passes silently.
-Naive timestamps are local wall-clock time in the configured zone.
+each row is one inquiry), optional `aht_seconds` (handle time: per inquiry for raw events,
+the interval's mean for counts; buckets keep the count-weighted mean). Anything else is
+rejected so a typo never passes silently. Naive timestamps are local wall-clock time in
+the configured zone.
 """
 
 from __future__ import annotations
@@ -17,11 +19,12 @@ import numpy as np
 import pandas as pd
 
 from forecast.errors import InvalidInput
+from forecast.handle_time import AHT_COLUMN, bucket_counts, parse_aht
 from forecast.series import Freq
 from forecast.store import Store, UpsertResult
 
 REQUIRED_COLUMNS = ("ts", "category")
-OPTIONAL_COLUMNS = ("channel", "count")
+OPTIONAL_COLUMNS = ("channel", "count", AHT_COLUMN)
 FIRST_DATA_ROW = 2  # row 1 of a CSV file is its header
 _SUPPORTED_MINUTES = {f.minutes: f for f in Freq}
 
@@ -70,6 +73,8 @@ def parse_inquiries(frame: pd.DataFrame, *, first_row: int = FIRST_DATA_ROW) -> 
     )
     ts = parse_timestamps(frame["ts"], first_row)
     out = pd.DataFrame({"ts": ts, "category": category, "channel": channel, "count": counts})
+    if AHT_COLUMN in frame:
+        out[AHT_COLUMN] = parse_aht(frame[AHT_COLUMN], first_row)
     if "count" in frame:
         _reject_conflicting_duplicates(out, first_row)
         out = out.drop_duplicates(subset=["ts", "category", "channel"])
@@ -150,14 +155,10 @@ def aggregate(observations: pd.DataFrame, freq: Freq) -> pd.DataFrame:
         bucket = ts.dt.normalize()
     else:
         bucket = ts.dt.floor(f"{freq.minutes}min", ambiguous="NaT", nonexistent="shift_forward")
-    grouped = (
-        observations.assign(ts=bucket)
-        .groupby(["category", "channel", "ts"], sort=True, observed=True)["count"]
-        .sum()
-        .reset_index()
-    )
+    grouped = bucket_counts(observations.assign(ts=bucket), ["category", "channel", "ts"])
     grouped.insert(3, "freq", freq.value)
-    return grouped[["ts", "category", "channel", "freq", "count"]]
+    extra = [AHT_COLUMN] if AHT_COLUMN in grouped else []
+    return grouped[["ts", "category", "channel", "freq", "count", *extra]]
 
 
 def to_observations(
@@ -198,14 +199,14 @@ def _check_columns(frame: pd.DataFrame, *, header_row: int | None) -> None:
     if unknown:
         raise InvalidInput(
             f"unknown column(s) {', '.join(map(repr, unknown))}; "
-            "expected ts,category and optionally channel,count", row=header_row,
+            "expected ts,category and optionally channel,count,aht_seconds", row=header_row,
             column=unknown[0],
         )
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     if missing:
         raise InvalidInput(
             f"missing required column(s) {', '.join(missing)}; "
-            "expected ts,category and optionally channel,count", row=header_row,
+            "expected ts,category and optionally channel,count,aht_seconds", row=header_row,
         )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -14,9 +14,12 @@ import pandas as pd
 from forecast.backtest import Score
 from forecast.calendar import Event
 from forecast.errors import ForecastError, InvalidParameter
+from forecast.models.auto import AutoModel
+from forecast.models.base import Fitted, Forecaster
 from forecast.models.registry import build_model
-from forecast.openhours import prepare_history
-from forecast.series import LEVELS, Forecast, Freq, SeriesKey
+from forecast.openhours import OpenHours, prepare_history
+from forecast.selection import pooled_prior
+from forecast.series import LEVELS, Forecast, Freq, History, SeriesKey
 
 logger = logging.getLogger(__name__)
 
@@ -49,25 +52,73 @@ def forecast_series(
                       events=events).forecast
 
 
-def run_series(
-    request: SeriesRequest, *, horizon: int, start: pd.Timestamp | None = None,
-    model: str = "auto", country: str | None = None, events: tuple[Event, ...] = (),
-) -> SeriesResult:
-    """forecast_series, keeping the leaderboard of the model choice."""
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """A series made ready to fit: gap-free history, open hours, and the steps to predict."""
+
+    request: SeriesRequest
+    history: History
+    hours: OpenHours
+    gap: int
+    horizon: int
+
+    def spec(self, model: str) -> Forecaster:
+        steps = self.gap + self.horizon
+        return build_model(model, self.request.freq,
+                           horizon=min(steps, _backtest_cap(self.request.freq)))
+
+    def finish(self, fitted: Fitted) -> SeriesResult:
+        forecast = self.hours.apply(fitted.predict(self.gap + self.horizon, LEVELS))
+        keep = slice(self.gap, self.gap + self.horizon)
+        bounds = {lvl: (lo[keep], hi[keep]) for lvl, (lo, hi) in forecast.bounds.items()}
+        trimmed = Forecast(ds=forecast.ds[keep], mean=forecast.mean[keep], bounds=bounds,
+                           model=forecast.model, fitted_at=forecast.fitted_at)
+        return SeriesResult(trimmed, tuple(getattr(fitted, "scores", ())))
+
+
+def _prepare(
+    request: SeriesRequest, *, horizon: int, start: pd.Timestamp | None,
+    country: str | None, events: tuple[Event, ...],
+) -> _Prepared:
     history, hours = prepare_history(request.counts, request.key, request.freq,
                                      country=country, events=events)
     first = history.future_index(1)[0]
-    start = first if start is None else pd.Timestamp(start)
-    gap = _intervals_between(first, start, request.freq)
-    steps = gap + horizon
-    spec = build_model(model, request.freq, horizon=min(steps, _backtest_cap(request.freq)))
-    fitted = spec.fit(history)
-    forecast = hours.apply(fitted.predict(steps, LEVELS))
-    keep = slice(gap, gap + horizon)
-    bounds = {lvl: (lo[keep], hi[keep]) for lvl, (lo, hi) in forecast.bounds.items()}
-    trimmed = Forecast(ds=forecast.ds[keep], mean=forecast.mean[keep], bounds=bounds,
-                       model=forecast.model, fitted_at=forecast.fitted_at)
-    return SeriesResult(trimmed, tuple(getattr(fitted, "scores", ())))
+    gap = _intervals_between(first, first if start is None else pd.Timestamp(start),
+                             request.freq)
+    return _Prepared(request, history, hours, gap, horizon)
+
+
+def run_series(
+    request: SeriesRequest, *, horizon: int, start: pd.Timestamp | None = None,
+    model: str = "auto", country: str | None = None, events: tuple[Event, ...] = (),
+    prior: dict[str, float] | None = None,
+) -> SeriesResult:
+    """forecast_series, keeping the leaderboard of the model choice. `prior` (from
+    `pooled_prior` over related series) steadies `auto`'s choice."""
+    prepared = _prepare(request, horizon=horizon, start=start, country=country, events=events)
+    spec = prepared.spec(model)
+    if prior and isinstance(spec, AutoModel):
+        spec = replace(spec, prior=prior)
+    return prepared.finish(spec.fit(prepared.history))
+
+
+def _pooled_auto(
+    requests: list[SeriesRequest], *, horizon: int, start: pd.Timestamp | None,
+    country: str | None, events: tuple[Event, ...],
+) -> list[SeriesResult]:
+    """`auto` over related series in two passes: backtest everything, then let each series
+    choose with the ranking pooled over all of them."""
+    prepared = [_prepare(r, horizon=horizon, start=start, country=country, events=events)
+                for r in requests]
+    specs = [p.spec("auto") for p in prepared]
+    backtests = [s.backtest(p.history) if isinstance(s, AutoModel) else None
+                 for s, p in zip(specs, prepared, strict=True)]
+    prior = pooled_prior([b.scores for b in backtests if b is not None])
+    results = []
+    for p, spec, done in zip(prepared, specs, backtests, strict=True):
+        assert isinstance(spec, AutoModel)
+        results.append(p.finish(replace(spec, prior=prior).fit_from(p.history, done)))
+    return results
 
 
 def _backtest_cap(freq: Freq) -> int:
@@ -97,21 +148,22 @@ def forecast_frame(
 ) -> pd.DataFrame:
     """Forecast rows (OUTPUT_COLUMNS) for every series in `observations`.
 
-    One failing series is logged and retried with the simplest fallback; it never stops
-    the others.
+    With `auto`, series choose their models with a ranking pooled over all of them. A
+    series that cannot be forecast falls back to the recent mean; it never stops the rest.
     """
-    frames = []
-    for request in split_series(observations, freq):
+    requests = list(split_series(observations, freq))
+    options = {"horizon": horizon, "start": start, "country": country, "events": events}
+    results: list[SeriesResult] | None = None
+    if model == "auto" and len(requests) > 1:
         try:
-            result = forecast_series(request, horizon=horizon, start=start, model=model,
-                                     country=country, events=events)
+            results = _pooled_auto(requests, **options)  # type: ignore[arg-type]
         except ForecastError as exc:
-            if model not in ("auto",):
-                raise
-            logger.warning("series %s failed (%s); using recent_mean", request.key.label(), exc)
-            result = forecast_series(request, horizon=horizon, start=start,
-                                     model="recent_mean", country=country, events=events)
-        frame = result.to_frame()
+            logger.warning("pooled selection failed (%s); choosing per series", exc)
+    if results is None:
+        results = [_run_or_fall_back(r, model, options) for r in requests]
+    frames = []
+    for request, result in zip(requests, results, strict=True):
+        frame = result.forecast.to_frame()
         frame.insert(1, "category", request.key.category)
         frame.insert(2, "channel", request.key.channel)
         frames.append(frame)
@@ -121,3 +173,14 @@ def forecast_frame(
     for column in ("yhat", "lo80", "hi80", "lo95", "hi95"):
         out[column] = np.round(out[column].astype(float), 3)
     return out[list(OUTPUT_COLUMNS)]
+
+
+def _run_or_fall_back(request: SeriesRequest, model: str, options: dict[str, object]
+                      ) -> SeriesResult:
+    try:
+        return run_series(request, model=model, **options)  # type: ignore[arg-type]
+    except ForecastError as exc:
+        if model != "auto":
+            raise
+        logger.warning("series %s failed (%s); using recent_mean", request.key.label(), exc)
+        return run_series(request, model="recent_mean", **options)  # type: ignore[arg-type]

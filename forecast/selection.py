@@ -12,12 +12,14 @@ import numpy as np
 from forecast.backtest import Fold, Score, fold_cutoffs, score, try_backtest
 from forecast.errors import ForecastError, InsufficientHistory
 from forecast.models.base import Fitted, Forecaster, fit_error_scale
-from forecast.series import LEVELS, Forecast, History, make_forecast
+from forecast.series import LEVELS, Forecast, Freq, History, make_forecast
 
 logger = logging.getLogger(__name__)
 
 COMBINE_TOP = 3
-MAX_FOLDS = 3
+MAX_FOLDS = 6
+INTRADAY_FOLDS = 3
+PRIOR_WEIGHT = 0.5
 COMBO_PREFIX = "combo:"
 
 
@@ -42,12 +44,22 @@ def _combine_folds(runs: list[list[Fold]]) -> list[Fold]:
     return combined
 
 
-def select_model(
+@dataclass(frozen=True, slots=True)
+class CandidateBacktests:
+    """Every candidate's folds on one series (the expensive part of `auto`)."""
+
+    runs: dict[str, list[Fold]]
+    scores: list[Score]
+
+
+def backtest_candidates(
     history: History, candidates: list[Forecaster], *, horizon: int, folds: int = MAX_FOLDS,
-) -> Selection:
-    """Backtest every candidate on the same folds and pick by WAPE (ties: MASE)."""
+) -> CandidateBacktests:
+    """Backtest every candidate on the same folds, plus the median of the best few."""
     season = history.freq.season_length
-    cutoffs = fold_cutoffs(len(history.y), horizon, folds=folds, min_train=2 * season + 2)
+    folds = folds if history.freq is Freq.DAILY else min(folds, INTRADAY_FOLDS)
+    cutoffs = fold_cutoffs(len(history.y), horizon, folds=folds, min_train=2 * season + 2,
+                           step=max(horizon // 2, 1))
     if not cutoffs:
         raise InsufficientHistory("auto", 2 * season + 2 + horizon, len(history.y))
     runs: dict[str, list[Fold]] = {}
@@ -58,23 +70,74 @@ def select_model(
     if not runs:
         raise InsufficientHistory("auto", 2 * season + 2 + horizon, len(history.y))
     scores = [score(name, result) for name, result in runs.items()]
-    ranked = sorted(scores, key=lambda s: (s.wape, s.mase))
-    top = tuple(s.model for s in ranked[:COMBINE_TOP])
+    top = tuple(s.model for s in sorted(scores, key=lambda s: (s.wape, s.mase))[:COMBINE_TOP])
     if len(top) >= 2:
         combo_name = COMBO_PREFIX + "+".join(top)
         runs[combo_name] = _combine_folds([runs[name] for name in top])
         scores.append(score(combo_name, runs[combo_name]))
-    best = min(scores, key=lambda s: (s.wape, s.mase))
-    members = top if best.model.startswith(COMBO_PREFIX) else (best.model,)
-    return Selection(best.model, members, scores, runs[best.model])
+    return CandidateBacktests(runs, scores)
+
+
+def _family(model: str) -> str:
+    """Combos of different members compete as one strategy across series."""
+    return "combo" if model.startswith(COMBO_PREFIX) else model
+
+
+def relative_wape(scores: list[Score]) -> dict[str, float]:
+    """Each method's WAPE over the best WAPE on the same series (1.0 = the winner)."""
+    finite = [s.wape for s in scores if np.isfinite(s.wape)]
+    best = min(finite) if finite else float("nan")
+    if not finite or best <= 0:
+        return {_family(s.model): 1.0 for s in scores}
+    return {_family(s.model): s.wape / best for s in scores if np.isfinite(s.wape)}
+
+
+def pooled_prior(per_series: list[list[Score]]) -> dict[str, float]:
+    """How each method ranks across many series: the median relative WAPE, for methods
+    that ran on at least half of them."""
+    ratios: dict[str, list[float]] = {}
+    for scores in per_series:
+        for family, ratio in relative_wape(scores).items():
+            ratios.setdefault(family, []).append(ratio)
+    needed = max(1, len(per_series) // 2)
+    return {name: float(np.median(r)) for name, r in ratios.items() if len(r) >= needed}
+
+
+def choose(backtests: CandidateBacktests, prior: dict[str, float] | None = None) -> Selection:
+    """Pick by relative WAPE on this series, blended with the prior from other series
+    (geometric mean) so one noisy backtest does not decide alone."""
+    own = relative_wape(backtests.scores)
+
+    def blended(s: Score) -> float:
+        mine = own.get(_family(s.model), float("inf"))
+        if not prior or _family(s.model) not in prior:
+            return mine
+        return float(mine ** (1 - PRIOR_WEIGHT) * prior[_family(s.model)] ** PRIOR_WEIGHT)
+
+    best = min(backtests.scores, key=lambda s: (blended(s), s.mase))
+    members = (tuple(best.model[len(COMBO_PREFIX):].split("+"))
+               if best.model.startswith(COMBO_PREFIX) else (best.model,))
+    return Selection(best.model, members, backtests.scores, backtests.runs[best.model])
+
+
+def select_model(
+    history: History, candidates: list[Forecaster], *, horizon: int, folds: int = MAX_FOLDS,
+) -> Selection:
+    """Backtest the candidates on this series alone and pick the best."""
+    return choose(backtest_candidates(history, candidates, horizon=horizon, folds=folds))
 
 
 def calibrated(forecast: Forecast, folds: list[Fold], levels: tuple[int, ...] = LEVELS
                ) -> Forecast:
-    """Replace the bounds by quantiles of the backtest's level-scaled residuals."""
+    """Replace the bounds by quantiles of the backtest's level-scaled residuals.
+
+    Intervals forecast at zero (closed hours) are left out: their zero error says
+    nothing about the open ones and would shrink every band.
+    """
     actual = np.concatenate([f.actual for f in folds])
     predicted = np.concatenate([f.mean for f in folds])
-    scale = fit_error_scale(actual, predicted, levels)
+    open_ = predicted > 0
+    scale = fit_error_scale(actual[open_], predicted[open_], levels)
     return make_forecast(forecast.ds, forecast.mean, scale.bounds(forecast.mean, levels),
                          forecast.model)
 

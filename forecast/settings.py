@@ -36,6 +36,43 @@ class Settings(BaseSettings):
     api_keys: list[str] = Field(default_factory=list)
     host: str = "127.0.0.1"
     port: int = 8000
+    run_check_seconds: float = Field(
+        default=0.0, ge=0, le=60,
+        description="API: re-read which run is published at most this often (0 = per request)",
+    )
+    response_cache_mb: int = Field(default=64, ge=0, description="API: prepared responses")
+    dask_address: str | None = Field(
+        default=None, description="tcp://host:8786 of a Dask scheduler; unset = local processes")
+    auth_required: bool = Field(
+        default=False, description="require API keys even before the first key is created")
+    auth_cache_seconds: float = Field(
+        default=5.0, ge=0, description="how long the API trusts a key lookup (revocation delay)")
+    metrics_public: bool = Field(default=True, description="serve /metrics without a key")
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1, description="any request body")
+    max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1,
+                                  description="a POST /v1/observations body")
+    max_upload_rows: int = Field(default=1_000_000, ge=1, description="rows in one upload")
+    max_forecast_rows: int = Field(default=100_000, ge=1,
+                                   description="rows in one /v1/forecasts response")
+    service_level_target: float = Field(default=0.8, gt=0, lt=1,
+                                        description="share answered within answer_seconds")
+    answer_seconds: float = Field(default=20.0, ge=0, description="service-level answer time")
+    shrinkage: float = Field(default=0.3, ge=0, lt=1, description="share of paid time off queue")
+    max_occupancy: float = Field(default=0.85, gt=0, le=1, description="busy share per agent")
+    default_aht_seconds: float | None = Field(
+        default=None, gt=0, description="handle time when neither data nor a category has one")
+    aht_seconds_by_category: dict[str, float] = Field(
+        default_factory=dict, description='per-category handle time, e.g. {"refund": 240}')
+
+    @field_validator("aht_seconds_by_category")
+    @classmethod
+    def _positive_aht(cls, value: dict[str, float]) -> dict[str, float]:
+        bad = {k: v for k, v in value.items() if not (v > 0 and v != float("inf"))}
+        if bad:
+            name, number = next(iter(bad.items()))
+            raise ValueError(f"aht_seconds_by_category[{name!r}] must be a number > 0; "
+                             f"got {number!r}")
+        return value
 
     @field_validator("timezone")
     @classmethod

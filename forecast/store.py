@@ -1,7 +1,7 @@
 """The storage protocol the core needs; `data/` implements it with SQLAlchemy.
 
 Frames crossing this boundary have fixed columns, and timestamps are tz-aware:
-  observations: ts, category, channel, freq, count
+  observations: ts, category, channel, freq, count (and optionally aht_seconds)
   forecasts:    ts, category, channel, freq, yhat, lo80, hi80, lo95, hi95, model
   accuracy:     category, channel, freq, model, folds, wape, mase, bias, coverage80,
                 coverage95, rank, selected
@@ -10,12 +10,16 @@ Timestamps come back from the store in UTC; callers convert to the local zone.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 import pandas as pd
 
+from forecast.calendar import Event
+from forecast.events import StoredEvent
+from forecast.overrides import Override, OverrideRequest
 from forecast.series import Freq, SeriesKey
 
 OBSERVATION_COLUMNS = ("ts", "category", "channel", "freq", "count")
@@ -67,6 +71,36 @@ class JobRun:
     detail: str | None
 
 
+API_KEY_SCOPES = ("read", "write", "admin")
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    """A stored API key; its token is shown once at creation and only its hash is kept."""
+
+    id: int
+    name: str
+    prefix: str  # the token's public start, to tell keys apart in lists and logs
+    scopes: tuple[str, ...]  # of API_KEY_SCOPES; admin implies every scope
+    created_at: datetime
+    revoked_at: datetime | None
+
+    def allows(self, scope: str) -> bool:
+        return self.revoked_at is None and (scope in self.scopes or "admin" in self.scopes)
+
+
+@dataclass(frozen=True, slots=True)
+class JobStats:
+    """Job runs of one job with one status; durations cover finished runs."""
+
+    job: str
+    status: str
+    runs: int
+    total_seconds: float
+    last_started_at: datetime
+    last_seconds: float | None
+
+
 class Store(Protocol):
     """Persistence for observations, forecast runs, accuracy and job runs."""
 
@@ -98,6 +132,10 @@ class Store(Protocol):
 
     def current_run_id(self) -> str | None: ...
 
+    def published_run(self) -> ForecastRun | None:
+        """The current run's record (`published_at` included), or None before any."""
+        ...
+
     def latest_forecast(
         self,
         *,
@@ -123,3 +161,64 @@ class Store(Protocol):
     ) -> None: ...
 
     def list_job_runs(self, limit: int = 50) -> list[JobRun]: ...
+
+    def job_stats(self) -> list[JobStats]:
+        """Counts and durations of job runs by job and status."""
+        ...
+
+    def create_api_key(self, name: str, scopes: Sequence[str]) -> tuple[ApiKey, str]:
+        """Store a new key; returns it and its plaintext token, which is never stored."""
+        ...
+
+    def list_api_keys(self) -> list[ApiKey]:
+        """Every key, revoked ones included, oldest first."""
+        ...
+
+    def revoke_api_key(self, key_id: int) -> ApiKey:
+        """Revoke a key for good (raises NotFound); revoking twice changes nothing."""
+        ...
+
+    def find_api_key(self, token: str) -> ApiKey | None:
+        """The unrevoked key whose token this is (constant-time compare), else None."""
+        ...
+
+    def api_keys_exist(self) -> bool:
+        """Whether any key was ever created (revoked ones count)."""
+        ...
+
+    def upsert_events(self, events: Sequence[Event]) -> UpsertResult:
+        """Insert or update events by (name, start, end), all or nothing."""
+        ...
+
+    def list_events(self) -> list[StoredEvent]:
+        """Every stored event, by start date, end date and name."""
+        ...
+
+    def delete_event(self, event_id: int) -> None:
+        """Remove one event (raises NotFound)."""
+        ...
+
+    def load_handle_times(
+        self, key: SeriesKey, freq: Freq, *, start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> pd.DataFrame:
+        """ts (UTC), count, aht_seconds of the series' buckets with a measured AHT, sorted
+        (empty for an unknown series); `end` is exclusive."""
+        ...
+
+    def create_override(self, request: OverrideRequest) -> Override:
+        """Store a planner override; created_at is now (raises InvalidParameter when its
+        expiry is not in the future)."""
+        ...
+
+    def list_overrides(self, *, active_at: datetime | None = None) -> list[Override]:
+        """Every override by id, or those neither revoked nor expired at `active_at`."""
+        ...
+
+    def revoke_override(self, override_id: int, revoked_by: str) -> Override:
+        """Revoke now, recording who (raises NotFound; InvalidParameter if revoked)."""
+        ...
+
+    def overrides_version(self, now: datetime) -> str:
+        """A token that changes when an override is created, revoked or expires by `now`."""
+        ...

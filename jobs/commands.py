@@ -12,9 +12,11 @@ from data.store import open_store
 from forecast.ingest import ingest_into, read_inquiry_csv
 from forecast.series import Freq
 from forecast.settings import Settings
+from jobs.event_commands import add_events_parser
 from jobs.fit import run_fit_job
+from jobs.key_commands import add_keys_parser
 from jobs.progress import progress
-from jobs.scheduler import fit_config, run_scheduler
+from jobs.scheduler import fit_config, run_scheduler, with_stored_events
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +39,7 @@ def _fit(args: argparse.Namespace) -> None:
     config = fit_config(settings)
     if args.model:
         config = replace(config, model=args.model)
-    report = run_fit_job(store, config)
+    report = run_fit_job(store, with_stored_events(store, config))
     logger.info("run %s published: %d series (%d fell back), %d rows", report.run_id,
                 report.series, report.failed, report.rows)
     store.dispose()
@@ -81,5 +83,6 @@ def _add_scheduler(sub: argparse._SubParsersAction) -> None:  # type: ignore[typ
 
 
 OPERATOR_COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (  # type: ignore[type-arg]
-    _add_ingest, _add_fit, _add_serve, _add_scheduler,
+    _add_ingest, _add_fit, _add_serve, _add_scheduler, add_events_parser,
+    add_keys_parser,
 )

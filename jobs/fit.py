@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
-import os
 import uuid
-from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -18,7 +17,9 @@ from forecast.errors import ForecastError
 from forecast.hierarchy import reconcile_bottom_up
 from forecast.pipeline import SeriesRequest, run_series
 from forecast.series import Freq, SeriesKey
-from forecast.store import ACCURACY_COLUMNS, FORECAST_COLUMNS, Store
+from forecast.store import ACCURACY_COLUMNS, FORECAST_COLUMNS, SeriesInfo, Store
+from forecast.temporal import reconcile_to_daily
+from jobs.executors import SeriesExecutor, executor_for
 from jobs.progress import progress
 
 logger = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ class FitConfig:
     intraday_horizon_days: int = 14
     workers: int = 0
     events: tuple[Event, ...] = ()
+    dask_address: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,16 +65,28 @@ def run_fit_job(store: Store, config: FitConfig) -> FitReport:
     return report
 
 
-def fit_and_publish(store: Store, config: FitConfig) -> FitReport:
-    tasks = list(_tasks(store, config))
-    if not tasks:
+def fit_and_publish(
+    store: Store, config: FitConfig, *, executor: SeriesExecutor | None = None
+) -> FitReport:
+    """Fit every stored series on `executor` (default: from `config`), then publish.
+
+    Histories are loaded one series at a time as workers take them, so memory holds the
+    few series in flight plus the (small) forecasts, never every history at once.
+    """
+    infos = store.list_series()
+    if not infos:
         raise ForecastError("no observations in the store; run `vocast ingest` first")
+    total = _task_count(infos)
+    if executor is None:
+        executor = executor_for(workers=config.workers, dask_address=config.dask_address,
+                                tasks=total)
     forecasts, accuracy, failed = [], [], 0
-    for frame, scores, fell_back in progress(_execute(tasks, config), total=len(tasks),
-                                             label="fit"):
-        forecasts.append(frame)
-        accuracy.append(scores)
-        failed += fell_back
+    with executor:
+        results = executor.map(partial(_fit_one, config=config), _tasks(store, infos, config))
+        for frame, scores, fell_back in progress(results, total=total, label="fit"):
+            forecasts.append(frame)
+            accuracy.append(scores)
+            failed += fell_back
     rows = _publishable(forecasts, config.timezone)
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:6]
     board = pd.concat(accuracy, ignore_index=True) if accuracy else pd.DataFrame()
@@ -80,7 +94,7 @@ def fit_and_publish(store: Store, config: FitConfig) -> FitReport:
                    note=f"model={config.model}")
     store.publish_run(run_id)
     logger.info("published run %s", run_id, extra={"run_id": run_id})
-    return FitReport(run_id, len(tasks), failed, len(rows))
+    return FitReport(run_id, total, failed, len(rows))
 
 
 def _local_counts(counts: pd.Series, timezone: str) -> pd.Series:
@@ -89,8 +103,15 @@ def _local_counts(counts: pd.Series, timezone: str) -> pd.Series:
     return counts.groupby(index).sum().astype(float)
 
 
-def _tasks(store: Store, config: FitConfig) -> Iterator[_Task]:
-    infos = store.list_series()
+def _task_count(infos: list[SeriesInfo]) -> int:
+    """Tasks `_tasks` yields: one per series, plus a daily one for intraday-only keys."""
+    daily_keys = {i.key for i in infos if i.freq is Freq.DAILY}
+    return len(infos) + sum(i.freq.is_intraday and i.key not in daily_keys for i in infos)
+
+
+def _tasks(store: Store, infos: Iterable[SeriesInfo], config: FitConfig) -> Iterator[_Task]:
+    """Tasks in list order, each series' history loaded only when it is next."""
+    infos = list(infos)
     daily_keys = {i.key for i in infos if i.freq is Freq.DAILY}
     for info in infos:
         counts = _local_counts(store.load_history(info.key, info.freq), config.timezone)
@@ -105,16 +126,6 @@ def _horizon(freq: Freq, config: FitConfig) -> int:
     if freq is Freq.DAILY:
         return config.daily_horizon_days
     return config.intraday_horizon_days * freq.per_day
-
-
-def _execute(tasks: list[_Task], config: FitConfig
-             ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame, int]]:
-    workers = config.workers or os.cpu_count() or 1
-    if workers == 1 or len(tasks) == 1:
-        yield from (_fit_one(task, config) for task in tasks)
-        return
-    with ProcessPoolExecutor(max_workers=min(workers, len(tasks))) as pool:
-        yield from pool.map(_fit_one, tasks, [config] * len(tasks))
 
 
 def _fit_one(task: _Task, config: FitConfig) -> tuple[pd.DataFrame, pd.DataFrame, int]:
@@ -148,14 +159,25 @@ def _leaderboard(key: SeriesKey, freq: Freq, scores: tuple, winner: str) -> pd.D
 
 
 def _publishable(frames: list[pd.DataFrame], timezone: str) -> pd.DataFrame:
-    """Reconcile per frequency and give every row a tz-aware local timestamp."""
-    out = []
-    for freq, rows in pd.concat(frames, ignore_index=True).groupby("freq", sort=True):
-        coherent = reconcile_bottom_up(rows.drop(columns="freq"))
-        coherent["freq"] = freq
-        out.append(coherent)
-    rows = pd.concat(out, ignore_index=True)
+    """Give every row a tz-aware local timestamp, scale intervals to their day's daily
+    forecast, then reconcile the hierarchy per frequency (coherent in both directions)."""
+    rows = pd.concat(frames, ignore_index=True)
     stamps = pd.DatetimeIndex(rows["ts"])
     rows["ts"] = stamps.tz_localize(timezone, ambiguous=np.ones(len(stamps), dtype=bool),
                                     nonexistent="NaT")
-    return rows.dropna(subset=["ts"])[list(FORECAST_COLUMNS)].reset_index(drop=True)
+    rows = _reconciled_to_daily(rows.dropna(subset=["ts"]))
+    out = []
+    for freq, part in rows.groupby("freq", sort=True):
+        coherent = reconcile_bottom_up(part.drop(columns="freq"))
+        coherent["freq"] = freq
+        out.append(coherent)
+    return pd.concat(out, ignore_index=True)[list(FORECAST_COLUMNS)].reset_index(drop=True)
+
+
+def _reconciled_to_daily(rows: pd.DataFrame) -> pd.DataFrame:
+    """Bottom series' interval rows scaled to the same series' daily rows."""
+    daily = (rows["freq"] == Freq.DAILY.value).to_numpy()
+    if daily.all() or not daily.any():
+        return rows
+    scaled = reconcile_to_daily(rows.loc[~daily], rows.loc[daily])
+    return pd.concat([rows.loc[daily], scaled], ignore_index=True)

@@ -4,6 +4,7 @@ schedules and misfires survive restarts. Run exactly one per deployment."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.base import BaseScheduler
@@ -12,6 +13,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from data.store import open_store
 from forecast.settings import Settings
+from forecast.store import Store
 from jobs.fit import FitConfig, run_fit_job
 
 logger = logging.getLogger(__name__)
@@ -24,14 +26,20 @@ def fit_config(settings: Settings) -> FitConfig:
         timezone=settings.timezone, country=settings.holiday_country,
         model=settings.default_model, daily_horizon_days=settings.daily_horizon_days,
         intraday_horizon_days=settings.intraday_horizon_days, workers=settings.fit_workers,
+        dask_address=settings.dask_address,
     )
+
+
+def with_stored_events(store: Store, config: FitConfig) -> FitConfig:
+    """`config` with the events stored now (`vocast events import`, POST /v1/events)."""
+    return replace(config, events=tuple(stored.event for stored in store.list_events()))
 
 
 def scheduled_fit(database_url: str, config: FitConfig) -> None:
     """The nightly job (referenced by import path from the persistent job store)."""
     store = open_store(database_url)
     try:
-        report = run_fit_job(store, config)
+        report = run_fit_job(store, with_stored_events(store, config))
         logger.info("scheduled fit published %s", report.run_id, extra={"run_id": report.run_id})
     finally:
         store.dispose()

@@ -1,46 +1,121 @@
-"""Rows of the published forecast run, as JSON or CSV."""
+"""Rows of the published forecast run, as JSON, CSV or Parquet."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from api.deps import ForecastFilterDep, OutputFormatDep, SettingsDep, StoreDep
-from api.export import forecast_response
+from api.caching import Prepared, serve_published
+from api.deps import (
+    ForecastFilter,
+    TableFormat,
+    forecast_filter,
+    get_settings,
+    get_store,
+    table_format,
+)
+from api.export import PARQUET_MEDIA_TYPE, prepare_forecast
 from api.routes import error_responses
 from api.schemas import ForecastOut
-from forecast.errors import NotFound
+from forecast.errors import InvalidParameter
+from forecast.settings import Settings
+from forecast.store import Store
 
 router = APIRouter(tags=["forecasts"])
 
+NO_RUN_MESSAGE = "no forecast run is published yet; run `vocast fit` first"
 _DESCRIPTION = """\
 Rows of the published forecast run, sorted by series and time.
 
 JSON (default) is an object `{"run_id": ..., "rows": [...]}`. CSV is returned for
-`format=csv` or `Accept: text/csv`: a header row, UTF-8, one row per interval, offered
-as a download. Timestamps are local time with the zone offset; values have 4 decimals;
-`channel` is null (empty in CSV) for series that span all channels. `start` is inclusive
-and `end` exclusive; naive values are local time. 404 when no run is published yet.
+`format=csv` or `Accept: text/csv` (a header row, UTF-8, one row per interval) and
+Parquet for `format=parquet` or `Accept: application/vnd.apache.parquet` (ts is a
+timestamp with time zone); both are offered as downloads. Timestamps are local time
+with the zone offset; values have 4 decimals; `channel` is null (empty in CSV) for
+series that span all channels. `start` is inclusive and `end` exclusive; naive values
+are local time. 404 when no run is published yet.
+
+Reads without `start`/`end` are served from bytes prepared once per published run.
+Every answer carries `ETag` (run and query) and `Last-Modified` (when the run was
+published): send them back as `If-None-Match`/`If-Modified-Since` to get 304 until the
+next run. `Cache-Control: max-age` lasts until the next scheduled fit. Bodies are
+gzipped for clients that send `Accept-Encoding: gzip`.
 """
 
-_CSV_RESPONSE: dict[int | str, dict[str, Any]] = {200: {
-    "content": {"text/csv": {"schema": {"type": "string"}}},
-    "description": "Forecast rows (JSON or CSV).",
-}}
+_FORMATS: dict[str, TableFormat] = {"json": "json", "csv": "csv", "parquet": "parquet"}
+_PARAMETERS: list[dict[str, Any]] = [
+    {"name": name, "in": "query", "required": False, "description": description,
+     "schema": {"type": "string", **extra}}
+    for name, description, extra in (
+        ("category", "Only this category.", {}),
+        ("channel", "Only this channel; an empty value selects all-channel series.", {}),
+        ("freq", "D, 60min, 30min or 15min.", {}),
+        ("start", "First interval (inclusive): ISO date or date-time; naive = local time.",
+         {"example": "2026-03-02"}),
+        ("end", "Stop before this instant (exclusive): ISO date or date-time.",
+         {"example": "2026-03-09T00:00:00+09:00"}),
+        ("format", "json (default), csv or parquet; overrides the Accept header.",
+         {"enum": list(_FORMATS)}),
+    )
+]
+_TABLE_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {"schema": {"type": "string"}},
+                      PARQUET_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+          "description": "Forecast rows (JSON, CSV or Parquet)."},
+    304: {"description": "Not modified: the ETag or date sent still names the current run."},
+}
 
 
 @router.get("/forecasts", response_model=ForecastOut, description=_DESCRIPTION,
-            responses={**_CSV_RESPONSE, **error_responses(404, 422)})
-def get_forecasts(
-    store: StoreDep, settings: SettingsDep, filters: ForecastFilterDep, fmt: OutputFormatDep
-) -> Response:
+            responses={**_TABLE_RESPONSE, **error_responses(404, 422)},
+            openapi_extra={"parameters": _PARAMETERS})
+async def get_forecasts(request: Request) -> Response:
     """Forecast rows of the published run."""
-    run_id = store.current_run_id()
-    if run_id is None:
-        raise NotFound("no forecast run is published yet; run `vocast fit` first")
+    store, settings = await get_store(request), await get_settings(request)
+    filters, fmt = await _parse_query(request, settings)
+
+    def build(run_id: str) -> Prepared:
+        return _prepare(store, filters, run_id, timezone=settings.timezone, fmt=fmt)
+
+    cacheable = filters.start is None and filters.end is None
+    return await serve_published(request, store, view=_view(filters, fmt), build=build,
+                                 cacheable=cacheable, missing=NO_RUN_MESSAGE)
+
+
+# HEAD (size and validators without the body) for clients that probe first, like DuckDB.
+router.add_api_route("/forecasts", get_forecasts, methods=["HEAD"], include_in_schema=False)
+
+
+async def _parse_query(request: Request, settings: Settings
+                       ) -> tuple[ForecastFilter, TableFormat]:
+    """The query parameters (documented in `_PARAMETERS`), parsed by the shared parsers.
+
+    Read here rather than declared as FastAPI parameters: resolving six declared
+    parameters per request costs several times more than serving a prepared body.
+    """
+    params = request.query_params
+    fmt = params.get("format")
+    if fmt is not None and fmt not in _FORMATS:
+        raise InvalidParameter("format", fmt, "json, csv or parquet")
+    filters = await forecast_filter(
+        settings, category=params.get("category"), channel=params.get("channel"),
+        freq=params.get("freq"), start=params.get("start"), end=params.get("end"),
+    )
+    chosen = await table_format(_FORMATS[fmt] if fmt else None, request.headers.get("accept"))
+    return filters, chosen
+
+
+def _prepare(store: Store, filters: ForecastFilter, run_id: str, *, timezone: str,
+             fmt: TableFormat) -> Prepared:
     frame = store.latest_forecast(**filters.as_kwargs())
-    if not frame.empty:
-        run_id = str(frame["run_id"].iloc[0])
-    return forecast_response(frame, run_id, timezone=settings.timezone, as_csv=fmt == "csv")
+    return prepare_forecast(frame, run_id, timezone=timezone, fmt=fmt)
+
+
+def _view(filters: ForecastFilter, fmt: str) -> str:
+    """The query, normalised: equal filters spelled differently share one cache entry."""
+    return repr(("forecasts", fmt, filters.category, filters.channel,
+                 filters.freq.value if filters.freq else None,
+                 filters.start.isoformat() if filters.start else None,
+                 filters.end.isoformat() if filters.end else None))

@@ -17,6 +17,7 @@ from forecast.series import LEVELS, Forecast, History, make_forecast
 
 _GENERIC_KINDS = (NORMAL, PRE_HOLIDAY, *POST_HOLIDAY)
 _MIN_RATIO_TO_RESCALE = 0.15
+UNSEEN_HOLIDAY_WEIGHT = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +58,9 @@ def learn_day_effects(daily: pd.Series, kinds: pd.Series) -> tuple[DayEffects, p
     holiday_effects = [v for k, v in by_kind.items()
                        if k not in _GENERIC_KINDS and not k.startswith("event:")]
     pooled = float(np.median(holiday_effects)) if holiday_effects else 1.0
-    return DayEffects(by_kind=by_kind, unseen_holiday=pooled), ratio
+    # A holiday never seen in this series may or may not close it: hedge halfway.
+    hedged = 1.0 - UNSEEN_HOLIDAY_WEIGHT * (1.0 - pooled)
+    return DayEffects(by_kind=by_kind, unseen_holiday=hedged), ratio
 
 
 @dataclass(frozen=True, slots=True)

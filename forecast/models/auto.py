@@ -11,10 +11,12 @@ from forecast.backtest import Fold, Score
 from forecast.errors import ForecastError, InsufficientHistory
 from forecast.models.base import Forecaster
 from forecast.selection import (
+    CandidateBacktests,
+    backtest_candidates,
     calibrated,
+    choose,
     forecast_members,
     median_forecast,
-    select_model,
 )
 from forecast.series import LEVELS, Forecast, History
 
@@ -47,14 +49,25 @@ class AutoModel:
     horizon: int
     name: str = "auto"
 
-    def fit(self, history: History) -> _FittedAuto:
-        candidates = self.candidates(history)
+    prior: dict[str, float] | None = None
+
+    def backtest(self, history: History) -> CandidateBacktests | None:
+        """The candidates' backtests, or None when the history is too short for them."""
         try:
-            chosen = select_model(history, candidates, horizon=self.horizon)
+            return backtest_candidates(history, self.candidates(history), horizon=self.horizon)
         except ForecastError as exc:
             logger.info("auto falls back for %s: %s", history.key.label(), exc)
+            return None
+
+    def fit(self, history: History) -> _FittedAuto:
+        return self.fit_from(history, self.backtest(history))
+
+    def fit_from(self, history: History, backtests: CandidateBacktests | None) -> _FittedAuto:
+        """Choose from finished backtests (blending in `prior`), then fit the winner."""
+        if backtests is None:
             return self._fallback(history)
-        by_name = {c.name: c for c in candidates}
+        chosen = choose(backtests, self.prior)
+        by_name = {c.name: c for c in self.candidates(history)}
         members = tuple(by_name[m] for m in chosen.members)
         return _FittedAuto(history, members, chosen.winner, chosen.folds, chosen.scores)
 

@@ -54,8 +54,8 @@ class Ets:
             warnings.simplefilter("ignore")
             model = ExponentialSmoothing(
                 logged, trend="add", damped_trend=True, seasonal="add",
-                seasonal_periods=season, initialization_method="estimated",
-            ).fit(optimized=True)
+                seasonal_periods=season, initialization_method="heuristic",
+            ).fit(optimized=True, use_brute=False, method="SLSQP")
         fitted = np.expm1(model.fittedvalues)
         errors = fit_error_scale(values[season:], fitted[season:])
         horizon_cap = min(self.max_horizon, 8 * season + 400)

@@ -13,6 +13,7 @@ from forecast.models.mstl import Mstl
 from forecast.models.naive import RecentMean, SeasonalNaive, WeekAverage
 from forecast.models.prophet import ProphetModel
 from forecast.models.split import DailySplit
+from forecast.models.yearly import YEAR_DAYS, YearlyAdjusted
 from forecast.series import Freq, History
 
 Builder = Callable[[Freq, int], Forecaster]
@@ -31,9 +32,18 @@ def _candidates(history: History) -> list[Forecaster]:
         CalendarAdjusted(WeekAverage(weeks=8), name="week_average_cal"),
         CalendarAdjusted(WeekAverage(weeks=4, how="median", name="week_median"),
                          name="week_median_cal"),
-        CalendarAdjusted(Mstl(), name="mstl"),
         _ets(history.freq, 0),
     ]
+    if history.freq is Freq.DAILY:
+        models.append(CalendarAdjusted(Mstl(), name="mstl"))
+    else:
+        models.append(CalendarAdjusted(DailySplit(WeekAverage(weeks=8), name="split_week_average"),
+                                       name="split_week_average"))
+    if history.freq is Freq.DAILY and len(history.y) >= YEAR_DAYS + 60:
+        models += [
+            CalendarAdjusted(YearlyAdjusted(WeekAverage(weeks=8)), name="week_average_yoy"),
+            CalendarAdjusted(YearlyAdjusted(Ets()), name="ets_yoy"),
+        ]
     return models
 
 
@@ -55,6 +65,15 @@ MODELS: dict[str, Builder] = {
     "prophet": lambda _f, _h: ProphetModel(with_holidays=True),
     "prophet_default": lambda _f, _h: ProphetModel(with_holidays=False, name="prophet_default"),
     "recent_mean": lambda _f, _h: RecentMean(),
+    "split_week_average": lambda _f, _h: CalendarAdjusted(
+        DailySplit(WeekAverage(weeks=8)), name="split_week_average"),
+    "week_average_yoy": lambda _f, _h: CalendarAdjusted(
+        YearlyAdjusted(WeekAverage(weeks=8)), name="week_average_yoy"),
+    "ets_yoy": lambda _f, _h: CalendarAdjusted(YearlyAdjusted(Ets()), name="ets_yoy"),
+    "seasonal_naive_cal": lambda _f, _h: CalendarAdjusted(SeasonalNaive(),
+                                                          name="seasonal_naive_cal"),
+    "week_average_cal": lambda _f, _h: CalendarAdjusted(WeekAverage(weeks=8),
+                                                        name="week_average_cal"),
     "auto": lambda _f, horizon: AutoModel(_candidates, _fallbacks, horizon),
 }
 

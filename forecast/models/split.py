@@ -14,6 +14,7 @@ from forecast.openhours import weekly_slot
 from forecast.series import LEVELS, Forecast, Freq, History, make_forecast
 
 PROFILE_WEEKS = 8
+PROFILE_PSEUDO_COUNTS = 400.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,19 +70,32 @@ class DailySplit:
 
 
 def _weekday_shares(y: pd.Series, freq: Freq) -> tuple[np.ndarray, np.ndarray]:
-    """Mean share of the day's total per weekly slot over recent weeks, and the in-sample
-    split of recent actual totals it implies."""
+    """Share of the day's total per weekly slot over recent weeks, and the in-sample
+    split of recent actual totals it implies.
+
+    Low-volume weekdays borrow strength from the profile pooled over all weekdays: each
+    weekday's shares are shrunk towards it in proportion to how few contacts it saw.
+    """
     recent = y[y.index > y.index[-1] - pd.Timedelta(weeks=PROFILE_WEEKS)]
     index = pd.DatetimeIndex(recent.index)
     totals = recent.groupby(index.normalize()).transform("sum").to_numpy(dtype=float)
     slots = weekly_slot(index, freq)
     values = recent.to_numpy(dtype=float)
+    per_day = freq.per_day
     slot_sum = np.bincount(slots, weights=values, minlength=freq.season_length)
-    weekday_of_slot = np.arange(freq.season_length) // freq.per_day
     day_sum = np.bincount(slots, weights=totals, minlength=freq.season_length)
     shares = np.divide(slot_sum, day_sum, out=np.zeros_like(slot_sum), where=day_sum > 0)
+    by_day = slot_sum.reshape(7, per_day)
+    pooled_counts = by_day.sum(axis=0)
+    pooled = pooled_counts / pooled_counts.sum() if pooled_counts.sum() > 0 else \
+        np.full(per_day, 1.0 / per_day)
+    volume = by_day.sum(axis=1)
     for weekday in range(7):
-        in_day = weekday_of_slot == weekday
-        if shares[in_day].sum() == 0:
-            shares[in_day] = 1.0 / freq.per_day
+        own = shares[weekday * per_day:(weekday + 1) * per_day]
+        if volume[weekday] == 0:
+            shares[weekday * per_day:(weekday + 1) * per_day] = pooled
+            continue
+        weight = volume[weekday] / (volume[weekday] + PROFILE_PSEUDO_COUNTS)
+        mixed = weight * own + (1 - weight) * pooled * (own > 0 if weight > 0.9 else 1)
+        shares[weekday * per_day:(weekday + 1) * per_day] = mixed / mixed.sum()
     return shares, totals * shares[slots]

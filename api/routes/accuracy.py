@@ -1,0 +1,82 @@
+"""The published run's backtest leaderboard per series, as JSON or CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from typing import Annotated, Any
+
+import pandas as pd
+from fastapi import APIRouter, Query
+from starlette.responses import Response
+
+from api.accuracy_schemas import METRIC_DECIMALS, AccuracyOut
+from api.deps import OutputFormatDep, StoreDep
+from api.export import CSV_MEDIA_TYPE
+from api.routes import error_responses
+from forecast.errors import NotFound
+from forecast.leaderboard import SUMMARY_COLUMNS, filter_leaderboard, summarise_leaderboard
+from forecast.series import Freq
+
+router = APIRouter(tags=["accuracy"])
+
+CSV_COLUMNS = (*SUMMARY_COLUMNS, "run_id")
+_UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
+_DESCRIPTION = """\
+How each series' published forecast was chosen: the rolling-origin backtest of the
+published run. Per series: the winning model and its WAPE, MASE, bias and 80%/95%
+interval coverage over `folds` backtest windows; the runner-up and the seasonal-naive
+baseline with their WAPE and the winner's relative WAPE reduction against each
+(`0.12` = 12% lower); and, in JSON, every model compared (`leaderboard`, best first).
+CSV (`format=csv` or `Accept: text/csv`) has one row per series without the leaderboard.
+Series forecast by a fixed model rather than `auto` have no backtest and are absent.
+404 when no run is published yet.
+"""
+_CSV_RESPONSE: dict[int | str, dict[str, Any]] = {200: {
+    "content": {"text/csv": {"schema": {"type": "string"}}},
+    "description": "Leaderboard summary per series (JSON or CSV).",
+}}
+
+
+@router.get("/accuracy", response_model=AccuracyOut, description=_DESCRIPTION,
+            responses={**_CSV_RESPONSE, **error_responses(404, 422)})
+def get_accuracy(
+    store: StoreDep, fmt: OutputFormatDep,
+    category: Annotated[str | None, Query(description="Only this category.")] = None,
+    channel: Annotated[str | None, Query(
+        description="Only this channel; an empty value selects all-channel series.")] = None,
+    freq: Annotated[str | None, Query(description="D, 60min, 30min or 15min.")] = None,
+) -> Response | AccuracyOut:
+    """Leaderboard of the published run per series."""
+    run_id = store.current_run_id()
+    if run_id is None:
+        raise NotFound("no forecast run is published yet; run `vocast fit` first")
+    board = filter_leaderboard(store.latest_accuracy(), category=category, channel=channel,
+                               freq=Freq.parse(freq) if freq else None)
+    if not board.empty:
+        run_id = str(board["run_id"].iloc[0])
+    summary = summarise_leaderboard(board)
+    if fmt == "csv":
+        return _csv_response(summary, run_id)
+    return AccuracyOut.from_domain(run_id, summary, board)
+
+
+def _csv_response(summary: pd.DataFrame, run_id: str) -> Response:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for record in summary.to_dict("records"):
+        writer.writerow([_cell(record.get(column, run_id)) for column in CSV_COLUMNS])
+    filename = f"vocast-accuracy-{_UNSAFE_FILENAME.sub('_', run_id)}.csv"
+    return Response(buffer.getvalue().encode("utf-8"), media_type=CSV_MEDIA_TYPE,
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def _cell(value: object) -> object:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return "" if math.isnan(value) else round(value, METRIC_DECIMALS)
+    return value

@@ -1,0 +1,64 @@
+"""Year-over-year seasonal index for daily series: scale a level-following forecast by how
+last year's same weeks compared with the weeks just before them. Weeks are aligned
+(364 days) so weekdays match; the index is averaged over the years available and shrunk
+towards 1, so one odd year cannot swing the forecast."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from forecast.models.base import Fitted, Forecaster
+from forecast.series import LEVELS, Forecast, History, make_forecast
+
+YEAR_DAYS = 364
+REFERENCE_DAYS = 28
+SHRINK = 0.7
+MAX_YEARS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class _FittedYearly:
+    inner: Fitted
+    history: History
+    name: str
+
+    def predict(self, horizon: int, levels: tuple[int, ...] = LEVELS) -> Forecast:
+        base = self.inner.predict(horizon, levels)
+        factor = yearly_index(self.history.y, base.ds)
+        bounds = {lvl: (lo * factor, hi * factor) for lvl, (lo, hi) in base.bounds.items()}
+        return make_forecast(base.ds, base.mean * factor, bounds, self.name)
+
+
+@dataclass(frozen=True, slots=True)
+class YearlyAdjusted:
+    """Wrap a daily forecaster with a year-over-year seasonal index."""
+
+    inner: Forecaster
+    name: str = ""
+
+    def fit(self, history: History) -> _FittedYearly:
+        return _FittedYearly(self.inner.fit(history), history, self.name or self.inner.name)
+
+
+def yearly_index(y: pd.Series, future: pd.DatetimeIndex) -> np.ndarray:
+    """Multiplier per future day (1 where no year of history covers it)."""
+    daily = y.groupby(pd.DatetimeIndex(y.index).normalize()).sum()
+    last = pd.Timestamp(daily.index[-1])
+    ratios = []
+    for years in range(1, MAX_YEARS + 1):
+        shift = pd.Timedelta(days=YEAR_DAYS * years)
+        reference = daily[(daily.index > last - shift - pd.Timedelta(days=REFERENCE_DAYS))
+                          & (daily.index <= last - shift)]
+        if len(reference) < REFERENCE_DAYS * 0.8 or reference.mean() <= 0:
+            break
+        smoothed = daily.rolling(7, center=True, min_periods=4).mean()
+        ahead = smoothed.reindex(future.normalize() - shift).to_numpy()
+        ratios.append(ahead / reference.mean())
+    if not ratios:
+        return np.ones(len(future))
+    mean_ratio = np.nanmean(np.vstack(ratios), axis=0) if len(ratios) > 1 else ratios[0]
+    mean_ratio = np.where(np.isfinite(mean_ratio), mean_ratio, 1.0)
+    return np.clip(1.0 + SHRINK * (mean_ratio - 1.0), 0.3, 3.0)

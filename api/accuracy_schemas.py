@@ -74,8 +74,14 @@ def plain(record: dict[str, Any], model: type[BaseModel]) -> dict[str, Any]:
     for name in model.model_fields:
         if name not in record:
             continue
-        value = record[name]
-        if isinstance(value, float):
-            value = None if math.isnan(value) else round(value, METRIC_DECIMALS)
-        out[name] = value
+        out[name] = plain_value(record[name])
     return out
+
+
+def plain_value(value: Any) -> Any:
+    """Missing values (None, NaN, NA) as None; floats rounded to METRIC_DECIMALS."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, float):
+        return round(value, METRIC_DECIMALS)
+    return value

@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException
 
 from forecast.errors import (
     ForecastError,
+    InfeasibleStaffing,
     InsufficientHistory,
     InvalidInput,
     InvalidParameter,
@@ -31,6 +32,7 @@ _STATUS_BY_ERROR: tuple[tuple[type[ForecastError], int], ...] = (
     (InvalidParameter, 422),
     (UnknownModel, 422),
     (InsufficientHistory, 422),
+    (InfeasibleStaffing, 422),
     (NotFound, 404),
 )
 

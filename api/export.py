@@ -29,7 +29,8 @@ from api.caching import Prepared
 from forecast.store import FORECAST_COLUMNS
 
 OUTPUT_COLUMNS = (*FORECAST_COLUMNS, "run_id")
-VALUE_COLUMNS = frozenset({"yhat", "lo80", "hi80", "lo95", "hi95"})
+OVERRIDE_COLUMNS = ("yhat_model", "override_id")  # present when a planner override applies
+VALUE_COLUMNS = frozenset({"yhat", "lo80", "hi80", "lo95", "hi95", "yhat_model"})
 VALUE_DECIMALS = 4
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 JSON_MEDIA_TYPE = "application/json"
@@ -57,16 +58,24 @@ def local_iso(ts: pd.Series, timezone: str) -> np.ndarray:
     return text
 
 
+def output_columns(frame: pd.DataFrame) -> tuple[str, ...]:
+    """OUTPUT_COLUMNS, plus yhat_model and override_id when the frame has them."""
+    return OUTPUT_COLUMNS + tuple(c for c in OVERRIDE_COLUMNS if c in frame.columns)
+
+
 def forecast_columns(
     frame: pd.DataFrame, timezone: str, *, null_channel: bool
 ) -> dict[str, list[Any]]:
     """The output columns, in order, as lists of plain Python values."""
     columns: dict[str, list[Any]] = {}
-    for name in OUTPUT_COLUMNS:
+    for name in output_columns(frame):
         if name == "ts":
             values = local_iso(frame["ts"], timezone)
         elif name in VALUE_COLUMNS:
             values = np.round(frame[name].to_numpy(dtype=float), VALUE_DECIMALS)
+        elif name == "override_id":
+            ids = frame[name]
+            values = np.where(ids.isna(), None, ids.fillna(0).astype("int64").astype(object))
         else:
             values = frame[name].to_numpy(dtype=object, copy=True)
         if name == "channel" and null_channel:
@@ -80,7 +89,7 @@ def forecast_json(frame: pd.DataFrame, run_id: str, timezone: str) -> bytes:
     rows: list[dict[str, Any]] = []
     if len(frame):
         columns = forecast_columns(frame, timezone, null_channel=True)
-        rows = [dict(zip(OUTPUT_COLUMNS, row, strict=True))
+        rows = [dict(zip(list(columns), row, strict=True))
                 for row in zip(*columns.values(), strict=True)]
     return orjson.dumps({"run_id": run_id, "rows": rows})
 
@@ -89,7 +98,7 @@ def forecast_csv(frame: pd.DataFrame, timezone: str) -> bytes:
     """A header row and one row per forecast interval, as UTF-8 CSV bytes."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(OUTPUT_COLUMNS)
+    writer.writerow(output_columns(frame))
     if len(frame):
         columns = forecast_columns(frame, timezone, null_channel=False)
         writer.writerows(zip(*columns.values(), strict=True))
@@ -103,9 +112,11 @@ def forecast_parquet(frame: pd.DataFrame, timezone: str) -> bytes:
     if index.tz is None:
         index = index.tz_localize("UTC")
     columns: dict[str, Any] = {"ts": index.tz_convert(timezone).as_unit("us")}
-    for name in OUTPUT_COLUMNS[1:]:
+    for name in output_columns(frame)[1:]:
         if name in VALUE_COLUMNS:
             columns[name] = np.round(frame[name].to_numpy(dtype=float), VALUE_DECIMALS)
+        elif name == "override_id":
+            columns[name] = pd.array(frame[name], dtype="Int64")
         else:
             values = frame[name].to_numpy(dtype=object, copy=True)
             if name == "channel":

@@ -80,6 +80,9 @@ class ForecastRowOut(BaseModel):
     hi95: float
     model: str
     run_id: str
+    yhat_model: float | None = Field(None, description="The model's own yhat; present (in "
+                                     "every row) when a planner override applies to a row.")
+    override_id: int | None = Field(None, description="The override applied last, if any.")
 
 
 class ForecastOut(BaseModel):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 import re
 from typing import Annotated, Any
 
@@ -12,7 +11,7 @@ import pandas as pd
 from fastapi import APIRouter, Query
 from starlette.responses import Response
 
-from api.accuracy_schemas import METRIC_DECIMALS, AccuracyOut
+from api.accuracy_schemas import AccuracyOut, plain_value
 from api.deps import OutputFormatDep, StoreDep
 from api.export import CSV_MEDIA_TYPE
 from api.routes import error_responses
@@ -75,8 +74,5 @@ def _csv_response(summary: pd.DataFrame, run_id: str) -> Response:
 
 
 def _cell(value: object) -> object:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return "" if math.isnan(value) else round(value, METRIC_DECIMALS)
-    return value
+    plain = plain_value(value)
+    return "" if plain is None else plain

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from api.adjusted import overrides_view, published_forecast
 from api.caching import Prepared, serve_published
 from api.deps import (
     ForecastFilter,
@@ -80,7 +82,8 @@ async def get_forecasts(request: Request) -> Response:
         return _prepare(store, filters, run_id, timezone=settings.timezone, fmt=fmt)
 
     cacheable = filters.start is None and filters.end is None
-    return await serve_published(request, store, view=_view(filters, fmt), build=build,
+    view = _view(filters, fmt) + await run_in_threadpool(overrides_view, store)
+    return await serve_published(request, store, view=view, build=build,
                                  cacheable=cacheable, missing=NO_RUN_MESSAGE)
 
 
@@ -109,7 +112,7 @@ async def _parse_query(request: Request, settings: Settings
 
 def _prepare(store: Store, filters: ForecastFilter, run_id: str, *, timezone: str,
              fmt: TableFormat) -> Prepared:
-    frame = store.latest_forecast(**filters.as_kwargs())
+    frame = published_forecast(store, filters)  # planner overrides applied
     return prepare_forecast(frame, run_id, timezone=timezone, fmt=fmt)
 
 

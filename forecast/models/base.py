@@ -58,11 +58,11 @@ def fit_error_scale(
     predicted = np.maximum(np.asarray(predicted, dtype=float), 0.0)
     keep = np.isfinite(actual) & np.isfinite(predicted)
     actual, predicted = actual[keep], predicted[keep]
-    power = _estimate_power(actual, predicted)
     probs = sorted({p for level in levels for p in _tail_probs(level)})
     if len(actual) < 8:
         z = {p: float(stats.norm.ppf(p)) for p in probs}
         return ErrorScale(power=0.5, quantiles=z)
+    power = _estimate_power(actual, predicted)
     scaled = (actual - predicted) / np.maximum(predicted, 1.0) ** power
     quantiles = {p: float(np.quantile(scaled, p)) for p in probs}
     return ErrorScale(power=power, quantiles=quantiles)

@@ -98,27 +98,35 @@ class WeekAverage:
 @dataclass(frozen=True, slots=True)
 class _FittedFlat:
     history: History
-    level: float
+    level: np.ndarray  # per interval of the day, slot 0 = the first future one
     errors: ErrorScale
     name: str
 
     def predict(self, horizon: int, levels: tuple[int, ...] = LEVELS) -> Forecast:
-        mean = np.full(horizon, self.level)
+        mean = self.level[np.arange(horizon) % len(self.level)]
         return make_forecast(self.history.future_index(horizon), mean,
                              self.errors.bounds(mean, levels), self.name)
 
 
 @dataclass(frozen=True, slots=True)
 class RecentMean:
-    """The mean of the last observations: the last resort for very short histories."""
+    """The mean of the last `days` days (per interval of the day when intraday): the
+    last resort for very short histories."""
 
-    window: int = 28
+    days: int = 28
     name: str = "recent_mean"
 
     def fit(self, history: History) -> _FittedFlat:
-        values = history.y.to_numpy(dtype=float)[-self.window:]
+        per_day = history.freq.per_day
+        values = history.y.to_numpy(dtype=float)
         if len(values) == 0:
             raise InsufficientHistory(self.name, 1, 0)
-        level = float(values.mean())
-        errors = fit_error_scale(values, np.full(len(values), level))
+        usable = min(len(values), self.days * per_day)
+        usable = max(per_day, usable - usable % per_day) if len(values) >= per_day else usable
+        tail = values[-usable:]
+        if len(tail) >= per_day and per_day > 1:
+            level = tail.reshape(-1, per_day).mean(axis=0)  # slot 0 = next interval's slot
+        else:
+            level = np.array([tail.mean()])
+        errors = fit_error_scale(tail, np.resize(level, len(tail)))
         return _FittedFlat(history, level, errors, self.name)

@@ -8,7 +8,6 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from forecast.errors import InsufficientHistory
 from forecast.models.base import ErrorScale, Fitted, Forecaster, fit_error_scale
 from forecast.openhours import weekly_slot
 from forecast.series import LEVELS, Forecast, Freq, History, make_forecast
@@ -52,9 +51,10 @@ class DailySplit:
     daily_model: Forecaster
     name: str = "daily_split"
 
-    def fit(self, history: History) -> _FittedSplit:
+    def fit(self, history: History) -> Fitted:
+        """Daily series need no split: the daily model answers them directly."""
         if not history.freq.is_intraday:
-            raise InsufficientHistory(self.name, 0, 0)
+            return self.daily_model.fit(history)
         y = history.y
         index = pd.DatetimeIndex(y.index)
         first_full = index[0].normalize() + pd.Timedelta(days=1)

@@ -145,7 +145,7 @@ def test_unknown_route_uses_the_error_envelope(client: TestClient) -> None:
     (InsufficientHistory("ets", 14, 3), 422),
     (NotFound("no run"), 404),
     (ModelNotFitted("predict before fit"), 400),
-    (InfeasibleStaffing("cannot meet target"), 400),
+    (InfeasibleStaffing("cannot meet target"), 422),
 ])
 def test_domain_errors_map_to_http_status(error: Exception, status: int) -> None:
     assert status_for(error) == status  # type: ignore[arg-type]

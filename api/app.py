@@ -9,6 +9,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import FastAPI
 
+from api.adjusted import overrides_view
 from api.auth import ADMIN, READ, KeyCache, include_protected
 from api.caching import PublishedResponses
 from api.errors import install_error_handlers
@@ -53,7 +54,8 @@ def create_app(
     app.state.settings = settings
     app.state.max_upload_bytes = max_upload_bytes or settings.max_upload_bytes
     app.state.key_cache = KeyCache(settings.auth_cache_seconds)
-    app.state.published_responses = PublishedResponses.from_settings(settings)
+    app.state.published_responses = PublishedResponses.from_settings(settings,
+                                                                     version=overrides_view)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes,
                        max_upload_bytes=app.state.max_upload_bytes,

@@ -42,6 +42,7 @@ GZIP_MIN_BYTES = 1024
 GZIP_LEVEL = 6
 ENTRY_OVERHEAD_BYTES = 512  # keys and bookkeeping, so tiny entries still count
 PENDING_FIT_MAX_AGE_SECONDS = 60
+MAX_VERSIONS_REMEMBERED = 256
 VARY = "Accept, Accept-Encoding"
 
 CacheKey = tuple[str, str]  # (run id, view)
@@ -77,8 +78,21 @@ class Prepared:
 
 @dataclass(frozen=True, slots=True)
 class PublishedRun:
+    """The published run as readers see it.
+
+    `version` names what else shapes the answers (e.g. planner overrides; "" when
+    nothing does) and `changed_at` is when the answers last changed: `published_at`, or
+    later when this process first saw the current `version`.
+    """
+
     run_id: str
     published_at: datetime  # tz-aware
+    version: str = ""
+    changed_at: datetime | None = None
+
+    @property
+    def last_modified(self) -> datetime:
+        return self.changed_at or self.published_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,11 +161,13 @@ class RunPointer:
     `check_seconds` > 0 a read is reused that long.
     """
 
-    def __init__(self, check_seconds: float, *,
+    def __init__(self, check_seconds: float, *, version: Callable[[Store], str] | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.check_seconds = check_seconds
+        self._version = version
         self._clock = clock
         self._state: tuple[float, PublishedRun | None] | None = None
+        self._first_seen: dict[tuple[str, str], datetime] = {}
         self._next: asyncio.Future[PublishedRun | None] | None = None
         self._reader: asyncio.Task[None] | None = None
 
@@ -168,8 +184,18 @@ class RunPointer:
         run = None
         if record is not None and record.published_at is not None:
             run = PublishedRun(record.run_id, record.published_at)
+            if self._version is not None:
+                run = self._versioned(run, self._version(store))
         self._state = (self._clock(), run)
         return run
+
+    def _versioned(self, run: PublishedRun, version: str) -> PublishedRun:
+        """`changed_at` is no earlier than this process first saw (run, version): safe for
+        If-Modified-Since whichever worker answered before."""
+        if len(self._first_seen) > MAX_VERSIONS_REMEMBERED:
+            self._first_seen.clear()
+        seen = self._first_seen.setdefault((run.run_id, version), datetime.now(UTC))
+        return replace(run, version=version, changed_at=max(run.published_at, seen))
 
     def expire(self) -> None:
         self._state = None
@@ -301,20 +327,23 @@ class PublishedResponses:
     """What the read routes share: the run pointer, the response cache, the fit schedule."""
 
     def __init__(self, *, check_seconds: float, cache_bytes: int, fit_cron: str,
-                 timezone: str) -> None:
-        self.pointer = RunPointer(check_seconds)
+                 timezone: str, version: Callable[[Store], str] | None = None) -> None:
+        self.pointer = RunPointer(check_seconds, version=version)
         self.cache = ResponseCache(cache_bytes)
         self.schedule = RefreshSchedule(fit_cron, timezone)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> PublishedResponses:
+    def from_settings(cls, settings: Settings, *,
+                      version: Callable[[Store], str] | None = None) -> PublishedResponses:
+        """`version(store)`: read with the run pointer; part of every ETag and cache key."""
         return cls(check_seconds=settings.run_check_seconds,
                    cache_bytes=settings.response_cache_mb * 1024 * 1024,
-                   fit_cron=settings.fit_cron, timezone=settings.timezone)
+                   fit_cron=settings.fit_cron, timezone=settings.timezone, version=version)
 
     def validators(self, run: PublishedRun, view: str) -> Validators:
+        """`view` already carries the run's version (see `serve_published`)."""
         max_age = self.schedule.max_age_seconds(run.published_at, datetime.now(UTC))
-        return Validators(etag_for(run.run_id, view), run.published_at, max_age)
+        return Validators(etag_for(run.run_id, view), run.last_modified, max_age)
 
 
 async def serve_published(
@@ -331,6 +360,7 @@ async def serve_published(
     run = await published.pointer.current(store)
     if run is None:
         raise NotFound(missing)
+    view = f"{view}\x00{run.version}" if run.version else view
     validators = published.validators(run, view)
     if is_not_modified(request.headers, validators):
         return not_modified(validators)

@@ -7,10 +7,11 @@ Scenarios: `daily100` and `daily1000` (synthetic daily series, 3 years) and `m30
 (half-hourly series, 12 weeks; each also gets a daily fit, so 2 fits per series). Each
 (scenario, executor) runs the real fit job (`fit_and_publish`) on a SQLite store in a
 fresh Python process, so its peak memory is its own: `main` is the fit process's peak
-RSS and `worker` the largest worker process's. `daily1000` uses `--big-model` (default
-`ets`), because `auto` backtests several candidates per series (about 6 s per 3-year
-daily series here; 1,000 of them take most of an hour on 2 cores); pass
-`--big-model auto` for the real thing.
+RSS and `worker` the largest worker process's; `CPU s/fit` counts the fit process and
+its workers, and so stays meaningful when other work shares the machine. `daily1000`
+uses `--big-model` (default `ets`), because `auto` backtests several candidates per
+series (about 6 s per 3-year daily series here; 1,000 of them take most of an hour on
+2 cores); pass `--big-model auto` for the real thing.
 """
 
 from __future__ import annotations
@@ -88,15 +89,22 @@ def measure(url: str, executor_name: str, model: str, workers: int) -> dict[str,
     executor = (InProcessExecutor() if executor_name == "serial"
                 else LocalProcessExecutor(workers))
     store = open_store(url)
+    cpu_before = _cpu_seconds()
     started = time.perf_counter()
     report = fit_and_publish(store, config, executor=executor)
     seconds = time.perf_counter() - started
     store.dispose()
     return {
-        "seconds": seconds, "fits": report.series,
+        "seconds": seconds, "fits": report.series, "cpu_seconds": _cpu_seconds() - cpu_before,
         "main_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "worker_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
     }
+
+
+def _cpu_seconds() -> float:
+    """User + system CPU time of this process and its finished children."""
+    return sum(usage.ru_utime + usage.ru_stime for usage in (
+        resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)))
 
 
 def _run_child(url: str, executor: str, model: str, workers: int) -> dict[str, float]:
@@ -120,7 +128,8 @@ def main() -> None:
         print(json.dumps(measure(args.measure, args.executors, args.model, args.workers)))
         return
     print(f"{'scenario':<10} {'model':<14} {'executor':<9} {'series':>6} {'fits':>5} "
-          f"{'seconds':>8} {'series/s':>9} {'fits/s':>7} {'main MiB':>9} {'worker MiB':>10}")
+          f"{'seconds':>8} {'series/s':>9} {'fits/s':>7} {'CPU s/fit':>9} {'main MiB':>9} "
+          f"{'worker MiB':>10}")
     with tempfile.TemporaryDirectory(prefix="vocast-bench-") as folder:
         for name in args.scenarios.split(","):
             scenario = SCENARIOS[name]
@@ -131,6 +140,7 @@ def main() -> None:
                 print(f"{name:<10} {model:<14} {executor:<9} {scenario.series:>6} "
                       f"{int(r['fits']):>5} {r['seconds']:>8.1f} "
                       f"{scenario.series / r['seconds']:>9.2f} {r['fits'] / r['seconds']:>7.2f} "
+                      f"{r['cpu_seconds'] / r['fits']:>9.3f} "
                       f"{r['main_mib']:>9.0f} {r['worker_mib']:>10.0f}", flush=True)
 
 

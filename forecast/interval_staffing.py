@@ -69,7 +69,8 @@ def staff_rows(rows: pd.DataFrame, aht_seconds: np.ndarray, targets: StaffingTar
     volume = rows["yhat"].to_numpy(dtype=float)
     busy = volume > 0  # idle intervals need no agents at any AHT: staff them in a busy group
     group = np.where(busy, aht, aht[busy][0]) if busy.any() else aht[:1].repeat(len(aht))
-    out = {name: np.zeros(len(rows), dtype=np.int64) for name in ("agents", "agents_scheduled")}
+    out: dict[str, np.ndarray] = {name: np.zeros(len(rows), dtype=np.int64)
+                                  for name in ("agents", "agents_scheduled")}
     for name in ("service_level", "asa_seconds", "occupancy", "abandon_rate"):
         out[name] = np.zeros(len(rows))
     for value in np.unique(group):

@@ -20,6 +20,7 @@ COMBINE_TOP = 3
 MAX_FOLDS = 6
 INTRADAY_FOLDS = 3
 PRIOR_WEIGHT = 0.5
+CALIBRATION_TOP = 3
 COMBO_PREFIX = "combo:"
 
 
@@ -114,10 +115,13 @@ def choose(backtests: CandidateBacktests, prior: dict[str, float] | None = None)
             return mine
         return float(mine ** (1 - PRIOR_WEIGHT) * prior[_family(s.model)] ** PRIOR_WEIGHT)
 
-    best = min(backtests.scores, key=lambda s: (blended(s), s.mase))
+    ranked = sorted(backtests.scores, key=lambda s: (blended(s), s.mase))
+    best = ranked[0]
     members = (tuple(best.model[len(COMBO_PREFIX):].split("+"))
                if best.model.startswith(COMBO_PREFIX) else (best.model,))
-    return Selection(best.model, members, backtests.scores, backtests.runs[best.model])
+    # Calibrate on the leaders' errors together: the winner's own backtest flatters it.
+    calibration = [fold for s in ranked[:CALIBRATION_TOP] for fold in backtests.runs[s.model]]
+    return Selection(best.model, members, backtests.scores, calibration)
 
 
 def select_model(

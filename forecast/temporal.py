@@ -76,7 +76,7 @@ def _daily_targets(frame: pd.DataFrame, daily: pd.DataFrame) -> np.ndarray:
                                _target=daily["yhat"].astype(float))
     totals = days.groupby([*_KEYS, "_day"], sort=False)["_target"].sum().reset_index()
     merged = frame[[*_KEYS, "_day"]].merge(totals, on=[*_KEYS, "_day"], how="left")
-    return merged["_target"].to_numpy(dtype=float)
+    return np.asarray(merged["_target"], dtype=float)
 
 
 def _complete_days(frame: pd.DataFrame, group: pd.api.typing.DataFrameGroupBy) -> np.ndarray:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from api.adjusted import overrides_view, published_forecast
+from api.adjusted import published_forecast
 from api.caching import Prepared, serve_published
 from api.deps import (
     ForecastFilter,
@@ -82,8 +81,8 @@ async def get_forecasts(request: Request) -> Response:
         return _prepare(store, filters, run_id, timezone=settings.timezone, fmt=fmt)
 
     cacheable = filters.start is None and filters.end is None
-    view = _view(filters, fmt) + await run_in_threadpool(overrides_view, store)
-    return await serve_published(request, store, view=view, build=build,
+    # planner overrides: their version is read with the run pointer (see api/app.py)
+    return await serve_published(request, store, view=_view(filters, fmt), build=build,
                                  cacheable=cacheable, missing=NO_RUN_MESSAGE)
 
 

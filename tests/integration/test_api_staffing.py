@@ -120,8 +120,8 @@ def test_staffing_per_interval_with_the_settings_defaults(client: TestClient,
     assert first["aht_seconds"] == 180.0 and first["channel"] == "phone"
 
 
-def test_staffing_targets_from_parameters_and_erlang_a(client: TestClient,
-                                                       published: str) -> None:
+@pytest.mark.usefixtures("published")
+def test_staffing_targets_from_parameters_and_erlang_a(client: TestClient) -> None:
     strict = _staffing(client, aht_seconds=180, sl=0.95, answer_seconds=10, shrinkage=0)
     assert {r["agents"] for r in strict["rows"] if r["volume"]} == {
         r["agents_scheduled"] for r in strict["rows"] if r["volume"]}
@@ -132,7 +132,8 @@ def test_staffing_targets_from_parameters_and_erlang_a(client: TestClient,
     assert max(r["agents"] for r in chats["rows"]) < 14
 
 
-def test_staffing_csv_has_a_header_and_every_row(client: TestClient, published: str) -> None:
+@pytest.mark.usefixtures("published")
+def test_staffing_csv_has_a_header_and_every_row(client: TestClient) -> None:
     response = client.get("/v1/staffing", params={"category": "billing", "format": "csv",
                                                   "aht_seconds": 200})
     assert response.status_code == 200
@@ -154,8 +155,8 @@ def test_handle_time_from_settings_per_category(tmp_path: Path) -> None:
         assert {r["agents"] for r in rows if r["volume"]} == {14}
 
 
-def test_handle_time_from_the_data_by_weekday_and_interval(client: TestClient,
-                                                           published: str) -> None:
+@pytest.mark.usefixtures("published")
+def test_handle_time_from_the_data_by_weekday_and_interval(client: TestClient) -> None:
     ts = pd.date_range(MONDAY - pd.Timedelta(weeks=3), MONDAY, freq="30min", inclusive="left")
     ts = ts[(ts.hour >= OPEN[0]) & (ts.hour < OPEN[1])]
     monday_nine = (ts.day_of_week == 0) & (ts.hour == 9) & (ts.minute == 0)
@@ -184,15 +185,17 @@ def test_handle_time_from_the_data_by_weekday_and_interval(client: TestClient,
     ({"shrinkage": 1, "aht_seconds": 180}, 422, "shrinkage"),
     ({"start": "tomorrow", "aht_seconds": 180}, 422, "start"),
 ])
+@pytest.mark.usefixtures("published")
 def test_bad_staffing_requests_name_the_problem(
-        client: TestClient, published: str, params: dict[str, Any], status: int,
-        parameter: str | None) -> None:
+        client: TestClient, params: dict[str, Any], status: int, parameter: str | None
+) -> None:
     error = error_of(client.get("/v1/staffing", params={"category": "billing", **params}),
                      status)
     assert error["parameter"] == parameter
 
 
-def test_an_unreachable_target_is_422(client: TestClient, published: str) -> None:
+@pytest.mark.usefixtures("published")
+def test_an_unreachable_target_is_422(client: TestClient) -> None:
     error = error_of(client.get("/v1/staffing", params={"aht_seconds": 1e9}), 422)
     assert error["type"] == "InfeasibleStaffing"
 
@@ -200,8 +203,8 @@ def test_an_unreachable_target_is_422(client: TestClient, published: str) -> Non
 # --- overrides ---------------------------------------------------------------------------
 
 
-def test_overrides_adjust_forecasts_and_staffing_until_revoked(
-        client: TestClient, published: str) -> None:
+@pytest.mark.usefixtures("published")
+def test_overrides_adjust_forecasts_and_staffing_until_revoked(client: TestClient) -> None:
     before = client.get("/v1/forecasts", params={"category": "billing", "channel": "phone"})
     assert "yhat_model" not in before.json()["rows"][0]
     created = _override(client)
@@ -230,8 +233,8 @@ def test_overrides_adjust_forecasts_and_staffing_until_revoked(
     assert error_of(client.delete("/v1/overrides/999", params={"revoked_by": "bob"}), 404)
 
 
-def test_overrides_survive_a_new_run_and_show_in_csv(client: TestClient, store: Store,
-                                                     published: str) -> None:
+@pytest.mark.usefixtures("published")
+def test_overrides_survive_a_new_run_and_show_in_csv(client: TestClient, store: Store) -> None:
     created = _override(client, channel=None, kind="add", value=-30, freq="30min",
                         end=f"{DAY2}T00:00:00")
     store.save_run("run-2", _forecast(), empty_accuracy())
@@ -248,7 +251,8 @@ def test_overrides_survive_a_new_run_and_show_in_csv(client: TestClient, store: 
     assert (night["yhat"] == 0).all() and (night["override_id"] == "").all()  # closed
 
 
-def test_overrides_list_is_the_audit_trail(client: TestClient, published: str) -> None:
+@pytest.mark.usefixtures("published")
+def test_overrides_list_is_the_audit_trail(client: TestClient) -> None:
     first = _override(client)
     _override(client, category="refund", value=1.1)
     client.delete(f"/v1/overrides/{first['id']}", params={"revoked_by": "lead"})
@@ -291,7 +295,8 @@ def _plan(client: TestClient, templates: list[dict[str, Any]], **requirement: An
     return client.post("/v1/shift-plans", json={"templates": templates, "requirement": need})
 
 
-def test_a_shift_plan_covers_the_requirement(client: TestClient, published: str) -> None:
+@pytest.mark.usefixtures("published")
+def test_a_shift_plan_covers_the_requirement(client: TestClient) -> None:
     templates = [
         {"name": "day", "start": "09:00", "length_minutes": 540},
         {"name": "early", "start": "09:00", "length_minutes": 300,
@@ -312,7 +317,8 @@ def test_a_shift_plan_covers_the_requirement(client: TestClient, published: str)
     assert plan["shifts"][0]["start"].endswith("+09:00")
 
 
-def test_shift_plan_errors(client: TestClient, published: str) -> None:
+@pytest.mark.usefixtures("published")
+def test_shift_plan_errors(client: TestClient) -> None:
     evening = [{"name": "evening", "start": "18:00", "length_minutes": 240}]
     error = error_of(_plan(client, evening), 422)
     assert error["type"] == "InfeasibleStaffing" and "covered by no template" in error["message"]

@@ -8,6 +8,7 @@ import logging
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from forecast.backtest import Fold, Score, fold_cutoffs, score, try_backtest
 from forecast.errors import ForecastError, InsufficientHistory
@@ -102,6 +103,22 @@ def pooled_prior(per_series: list[list[Score]]) -> dict[str, float]:
             ratios.setdefault(family, []).append(ratio)
     needed = max(1, len(per_series) // 2)
     return {name: float(np.median(r)) for name, r in ratios.items() if len(r) >= needed}
+
+
+def priors_from_leaderboard(board: pd.DataFrame) -> dict[str, dict[str, float]]:
+    """Pooled priors per frequency from a published leaderboard (ACCURACY_COLUMNS), so a
+    nightly refit learns from the previous night's backtests across all series."""
+    if board.empty:
+        return {}
+    priors: dict[str, dict[str, float]] = {}
+    for freq, rows in board.groupby("freq"):
+        per_series = [
+            [Score(str(r.model), int(r.folds), float(r.wape), float(r.mase), float(r.bias),
+                   float(r.coverage80), float(r.coverage95)) for r in part.itertuples()]
+            for _, part in rows.groupby(["category", "channel"])
+        ]
+        priors[str(freq)] = pooled_prior(per_series)
+    return priors
 
 
 def choose(backtests: CandidateBacktests, prior: dict[str, float] | None = None) -> Selection:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
 
@@ -16,6 +16,7 @@ from forecast.calendar import Event
 from forecast.errors import ForecastError
 from forecast.hierarchy import reconcile_bottom_up
 from forecast.pipeline import SeriesRequest, run_series
+from forecast.selection import priors_from_leaderboard
 from forecast.series import Freq, SeriesKey
 from forecast.store import ACCURACY_COLUMNS, FORECAST_COLUMNS, SeriesInfo, Store
 from forecast.temporal import reconcile_to_daily
@@ -35,6 +36,7 @@ class FitConfig:
     workers: int = 0
     events: tuple[Event, ...] = ()
     dask_address: str | None = None
+    priors: dict[str, dict[str, float]] | None = None  # per freq, from the last leaderboard
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +79,8 @@ def fit_and_publish(
     if not infos:
         raise ForecastError("no observations in the store; run `vocast ingest` first")
     total = _task_count(infos)
+    if config.priors is None:
+        config = replace(config, priors=priors_from_leaderboard(store.latest_accuracy()))
     if executor is None:
         executor = executor_for(workers=config.workers, dask_address=config.dask_address,
                                 tasks=total)
@@ -131,8 +135,10 @@ def _horizon(freq: Freq, config: FitConfig) -> int:
 def _fit_one(task: _Task, config: FitConfig) -> tuple[pd.DataFrame, pd.DataFrame, int]:
     request, fell_back = task.request, 0
     kwargs = {"horizon": task.horizon, "country": config.country, "events": config.events}
+    prior = (config.priors or {}).get(request.freq.value)
     try:
-        result = run_series(request, model=config.model, **kwargs)  # type: ignore[arg-type]
+        result = run_series(request, model=config.model, prior=prior,
+                            **kwargs)  # type: ignore[arg-type]
     except ForecastError as exc:
         logger.warning("fit failed for %s (%s); using recent_mean", request.key.label(), exc,
                        extra={"category": request.key.category})

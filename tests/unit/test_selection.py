@@ -1,0 +1,68 @@
+"""Model choice: pooled priors steady a noisy per-series backtest."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecast.backtest import Fold, Score
+from forecast.selection import (
+    CandidateBacktests,
+    choose,
+    pooled_prior,
+    priors_from_leaderboard,
+    relative_wape,
+)
+
+
+def _score(model: str, wape: float) -> Score:
+    return Score(model, 3, wape, 1.0, 0.0, 0.8, 0.95)
+
+
+def _fold() -> Fold:
+    mean = np.ones(3)
+    return Fold(0, np.ones(3), mean, {80: (mean, mean), 95: (mean, mean)}, 1.0)
+
+
+def test_relative_wape_is_one_for_the_winner() -> None:
+    ratios = relative_wape([_score("a", 0.2), _score("b", 0.3), _score("combo:a+b", 0.25)])
+    assert ratios == pytest.approx({"a": 1.0, "b": 1.5, "combo": 1.25})
+
+
+def test_pooled_prior_is_the_median_ratio() -> None:
+    prior = pooled_prior([[_score("a", 0.2), _score("b", 0.4)],
+                          [_score("a", 0.3), _score("b", 0.3)],
+                          [_score("a", 0.1), _score("b", 0.3)]])
+    assert prior == pytest.approx({"a": 1.0, "b": 2.0})
+
+
+def test_prior_overrules_a_narrow_local_win() -> None:
+    backtests = CandidateBacktests(
+        runs={"a": [_fold()], "b": [_fold()]},
+        scores=[_score("a", 0.20), _score("b", 0.21)],
+    )
+    assert choose(backtests).winner == "a"
+    assert choose(backtests, {"a": 1.6, "b": 1.0}).winner == "b"
+    assert choose(backtests, {"a": 1.0, "b": 1.6}).winner == "a"
+
+
+def test_a_clear_local_win_survives_the_prior() -> None:
+    backtests = CandidateBacktests(runs={"a": [_fold()], "b": [_fold()]},
+                                   scores=[_score("a", 0.10), _score("b", 0.30)])
+    assert choose(backtests, {"a": 1.3, "b": 1.0}).winner == "a"
+
+
+def test_priors_from_a_leaderboard_per_frequency() -> None:
+    board = pd.DataFrame({
+        "category": ["x", "x", "y", "y", "x", "x"],
+        "channel": ["", "", "", "", "", ""],
+        "freq": ["D", "D", "D", "D", "30min", "30min"],
+        "model": ["ets", "mstl", "ets", "mstl", "ets", "mstl"],
+        "folds": 3, "wape": [0.1, 0.2, 0.2, 0.2, 0.5, 0.25], "mase": 1.0, "bias": 0.0,
+        "coverage80": 0.8, "coverage95": 0.95, "rank": 1, "selected": False,
+    })
+    priors = priors_from_leaderboard(board)
+    assert priors["D"] == pytest.approx({"ets": 1.0, "mstl": 1.5})
+    assert priors["30min"] == pytest.approx({"ets": 2.0, "mstl": 1.0})
+    assert priors_from_leaderboard(board.iloc[0:0]) == {}

@@ -9,6 +9,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import FastAPI
 
+from api import dashboard
 from api.adjusted import overrides_view
 from api.auth import ADMIN, READ, KeyCache, include_protected
 from api.caching import PublishedResponses
@@ -17,6 +18,8 @@ from api.limits import BodyLimitMiddleware
 from api.metrics import install_metrics
 from api.routes import (
     accuracy,
+    actuals,
+    calendar,
     events,
     forecasts,
     health,
@@ -62,6 +65,9 @@ def create_app(
                        upload_paths=[f"{API_PREFIX}/observations", f"{API_PREFIX}/events"])
     install_metrics(app, public=settings.metrics_public)
     app.include_router(health.router)
+    app.include_router(dashboard.router)  # the page is static; its data calls need keys
+    for module in (actuals, calendar):  # GET /v1/observations and /v1/calendar: read
+        include_protected(app, module.router, prefix=API_PREFIX)
     for module in (series, forecasts, observations, accuracy, events, overrides):  # GET read
         include_protected(app, module.router, prefix=API_PREFIX)
     include_protected(app, staffing.router, prefix=API_PREFIX, write=READ)  # plans only read

@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
+from functools import lru_cache
 
 from apscheduler.triggers.cron import CronTrigger
 from starlette.concurrency import run_in_threadpool
@@ -111,12 +112,14 @@ class Validators:
         return headers
 
 
+@lru_cache(maxsize=4096)
 def etag_for(run_id: str, view: str) -> str:
     """A weak ETag of the run and the view: the gzip and identity encodings share it."""
     digest = hashlib.blake2b(f"{run_id}\x00{view}".encode(), digest_size=12).hexdigest()
     return f'W/"{digest}"'
 
 
+@lru_cache(maxsize=256)
 def http_date(value: datetime) -> str:
     return format_datetime(value.astimezone(UTC), usegmt=True)
 

@@ -77,8 +77,17 @@ async def forecast_filter(
         examples=["2026-03-09T00:00:00+09:00"])] = None,
 ) -> ForecastFilter:
     """Parse forecast filters; bad values raise InvalidParameter naming the parameter."""
-    begin = parse_instant("start", start, settings.timezone)
-    until = parse_instant("end", end, settings.timezone)
+    return parse_forecast_filter(settings.timezone, category=category, channel=channel,
+                                 freq=freq, start=start, end=end)
+
+
+def parse_forecast_filter(
+    timezone: str, *, category: str | None = None, channel: str | None = None,
+    freq: str | None = None, start: str | None = None, end: str | None = None,
+) -> ForecastFilter:
+    """`forecast_filter` without FastAPI: for routes that read the query themselves."""
+    begin = parse_instant("start", start, timezone)
+    until = parse_instant("end", end, timezone)
     if begin is not None and until is not None and until <= begin:
         raise InvalidParameter("end", end, f"later than start ({start})")
     return ForecastFilter(category=category, channel=channel,
@@ -106,20 +115,17 @@ FORMAT_MEDIA_TYPES = {"json": "application/json", "csv": "text/csv",
                       "parquet": "application/vnd.apache.parquet"}
 
 
-async def table_format(
-    fmt: Annotated[TableFormat | None, Query(
-        alias="format",
-        description="json (default), csv or parquet; overrides the Accept header.")] = None,
-    accept: Annotated[str | None, Header(include_in_schema=False)] = None,
-) -> TableFormat:
-    """Like `output_format`, with Parquet too (`application/vnd.apache.parquet`)."""
+_TABLE_FORMATS: dict[str, TableFormat] = {"json": "json", "csv": "csv", "parquet": "parquet"}
+
+
+def choose_table_format(fmt: str | None, accept: str | None) -> TableFormat:
+    """Like `output_format`, with Parquet too (`application/vnd.apache.parquet`); a `format`
+    other than json, csv or parquet raises InvalidParameter."""
     if fmt is not None:
-        return fmt
-    chosen = _negotiate(accept, ("json", "csv", "parquet"))
-    return "csv" if chosen == "csv" else "parquet" if chosen == "parquet" else "json"
-
-
-TableFormatDep = Annotated[TableFormat, Depends(table_format)]
+        if fmt not in _TABLE_FORMATS:
+            raise InvalidParameter("format", fmt, "json, csv or parquet")
+        return _TABLE_FORMATS[fmt]
+    return _TABLE_FORMATS[_negotiate(accept, tuple(_TABLE_FORMATS))]
 
 
 def _negotiate(accept: str | None, offered: tuple[str, ...]) -> str:

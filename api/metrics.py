@@ -10,8 +10,9 @@ keeps its own HTTP counters; scrape each worker or run one per container.
 from __future__ import annotations
 
 import logging
+import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
@@ -25,6 +26,7 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import READ, include_protected
@@ -43,7 +45,10 @@ router = APIRouter(tags=["monitoring"])
 class ApiMetrics:
     """One registry per app: HTTP counters plus the store collector."""
 
-    def __init__(self, store: Callable[[], Store | None]) -> None:
+    def __init__(self, store: Callable[[], Store | None],
+                 templates: Callable[[], Iterable[str]] = tuple) -> None:
+        self._templates = templates
+        self._patterns: list[tuple[re.Pattern[str], str]] | None = None
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
             "vocast_http_requests", "HTTP requests by method, route template and status.",
@@ -52,6 +57,17 @@ class ApiMetrics:
             "vocast_http_request_duration_seconds", "Time to the last response byte.",
             ["method", "route"], buckets=LATENCY_BUCKETS, registry=self.registry)
         self.registry.register(StoreCollector(store))
+
+    def route_of(self, scope: Scope) -> str:
+        """The route template a request's path matches, e.g. `/v1/keys/{key_id}`."""
+        if self._patterns is None:
+            self._patterns = [(compile_path(t)[0], t) for t in self._templates()]
+        path = scope["path"]
+        for pattern, template in self._patterns:
+            if pattern.match(path):
+                return template
+        route = scope.get("route")
+        return getattr(route, "path", None) or UNMATCHED_ROUTE
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         self.requests.labels(method, route, str(status)).inc()
@@ -84,9 +100,7 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            route = scope.get("route")
-            template = getattr(route, "path_format", None) or getattr(route, "path", None)
-            self.metrics.observe(scope["method"], template or UNMATCHED_ROUTE, status,
+            self.metrics.observe(scope["method"], self.metrics.route_of(scope), status,
                                  time.perf_counter() - started)
 
 
@@ -183,9 +197,14 @@ async def get_metrics(request: Request) -> Response:
 
 def install_metrics(app: FastAPI, *, public: bool) -> None:
     """Count every request and serve `/metrics` (behind a `read` key unless `public`)."""
-    app.state.metrics = ApiMetrics(lambda: getattr(app.state, "store", None))
+    app.state.metrics = ApiMetrics(lambda: getattr(app.state, "store", None),
+                                   lambda: _templates(app))
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     if public:
         app.include_router(router)
     else:
         include_protected(app, router, read=READ)
+
+
+def _templates(app: FastAPI) -> list[str]:
+    return [path for path in (*app.openapi()["paths"], app.openapi_url, app.docs_url) if path]

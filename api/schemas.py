@@ -101,6 +101,8 @@ class ObservationIn(BaseModel):
     channel: str | None = None
     count: int | None = Field(None, ge=0, description="Inquiries in the interval; omit it in "
                                                       "every row to send raw events.")
+    aht_seconds: float | None = Field(None, ge=0, description="Handle time: per inquiry for "
+                                      "raw events, the interval's mean for counts.")
 
 
 class ObservationsIn(BaseModel):

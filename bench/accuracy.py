@@ -19,7 +19,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -264,27 +264,19 @@ def run(datasets: list[ds.Dataset], args: argparse.Namespace) -> None:
     results: dict[str, list[Outcome]] = {d.name: [] for d in datasets}
     pending = {d.name: len(tasks) for d, _, tasks in plans}
     printed = 0
-
-    def flush() -> None:
-        nonlocal printed
-        while printed < len(plans) and pending[plans[printed][0].name] == 0:
-            dataset, origins, _ = plans[printed]
-            report(dataset, origins, results[dataset.name], args)
-            printed += 1
-
-    if args.workers <= 1:
-        for task in ordered:
-            results[task.dataset].append(evaluate(task))
-            pending[task.dataset] -= 1
-            flush()
-        return
-    with ProcessPoolExecutor(max_workers=args.workers) as pool:
-        futures: list[Future[Outcome]] = [pool.submit(evaluate, t) for t in ordered]
-        for future in as_completed(futures):
-            outcome = future.result()
+    with ProcessPoolExecutor(max_workers=max(args.workers, 1)) as pool:
+        outcomes = (map(evaluate, ordered) if args.workers <= 1 else
+                    (f.result() for f in as_completed([pool.submit(evaluate, t)
+                                                       for t in ordered])))
+        for done, outcome in enumerate(outcomes, start=1):
             results[outcome.dataset].append(outcome)
             pending[outcome.dataset] -= 1
-            flush()
+            if done % max(1, len(ordered) // 20) == 0:
+                print(f"{done}/{len(ordered)} forecasts done", file=sys.stderr, flush=True)
+            while printed < len(plans) and pending[plans[printed][0].name] == 0:
+                dataset, origins, _ = plans[printed]
+                report(dataset, origins, results[dataset.name], args)
+                printed += 1
 
 
 def report(dataset: ds.Dataset, origins: list[pd.Timestamp], outcomes: list[Outcome],

@@ -6,8 +6,8 @@
 Scenarios: `daily100` and `daily1000` (synthetic daily series, 3 years) and `m30_100`
 (half-hourly series, 12 weeks; each also gets a daily fit, so 2 fits per series). Each
 (scenario, executor) runs the real fit job (`fit_and_publish`) on a SQLite store in a
-fresh Python process, so its peak memory is its own: `main` is the fit process's peak
-RSS and `worker` the largest worker process's; `CPU s/fit` counts the fit process and
+fresh Python process: `main` is the fit process's peak RSS (VmHWM) and `worker` the
+largest peak any worker process reported; `CPU s/fit` counts the fit process and
 its workers, and so stays meaningful when other work shares the machine. `daily1000`
 uses `--big-model` (default `ets`), because `auto` backtests several candidates per
 series (about 6 s per 3-year daily series here; 1,000 of them take most of an hour on
@@ -24,14 +24,17 @@ import subprocess
 import sys
 import tempfile
 import time
+from typing import Any
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from data.store import open_store
-from jobs.executors import InProcessExecutor, LocalProcessExecutor
+from jobs.executors import InProcessExecutor, LocalProcessExecutor, SeriesExecutor
 from jobs.fit import FitConfig, fit_and_publish
 
 WEEKLY_SHAPE = np.array([1.3, 1.15, 1.05, 1.0, 0.95, 0.5, 0.35])
@@ -82,12 +85,45 @@ def build_store(scenario: Scenario, folder: Path) -> str:
     return url
 
 
+class PeakTracking:
+    """Wraps an executor to record the largest peak RSS any worker reported."""
+
+    def __init__(self, inner: SeriesExecutor) -> None:
+        self.inner = inner
+        self.worker_mib = 0.0
+
+    def __enter__(self) -> PeakTracking:
+        self.inner.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.inner.__exit__(*exc)
+
+    def map(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
+        for result, peak_mib in self.inner.map(partial(_with_peak, fn), items):
+            self.worker_mib = max(self.worker_mib, peak_mib)
+            yield result
+
+
+def _with_peak(fn: Callable[[Any], Any], item: Any) -> tuple[Any, float]:
+    return fn(item), peak_rss_mib()
+
+
+def peak_rss_mib() -> float:
+    """This process's peak resident memory (VmHWM: unlike ru_maxrss, not inherited from
+    the parent across fork and exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def measure(url: str, executor_name: str, model: str, workers: int) -> dict[str, float]:
     """Run one fit job in this process; seconds, fits and peak RSS (MiB)."""
     logging.getLogger("cmdstanpy").disabled = True
     config = FitConfig(timezone=TIMEZONE, country="KR", model=model, workers=workers)
-    executor = (InProcessExecutor() if executor_name == "serial"
-                else LocalProcessExecutor(workers))
+    serial = executor_name == "serial"
+    executor = PeakTracking(InProcessExecutor() if serial else LocalProcessExecutor(workers))
     store = open_store(url)
     cpu_before = _cpu_seconds()
     started = time.perf_counter()
@@ -96,8 +132,7 @@ def measure(url: str, executor_name: str, model: str, workers: int) -> dict[str,
     store.dispose()
     return {
         "seconds": seconds, "fits": report.series, "cpu_seconds": _cpu_seconds() - cpu_before,
-        "main_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "worker_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        "main_mib": peak_rss_mib(), "worker_mib": 0.0 if serial else executor.worker_mib,
     }
 
 

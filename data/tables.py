@@ -192,3 +192,59 @@ overrides = sa.Table(
 )
 
 CURRENT_RUN_ROW_ID = 1
+
+alerts = sa.Table(
+    "alerts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("dedup_key", sa.String(400), nullable=False, unique=True),
+    sa.Column("rule", sa.String(32), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False, index=True),
+    *_key_columns(),
+    sa.Column("window_start", UtcDateTime, nullable=False),
+    sa.Column("window_end", UtcDateTime, nullable=False),
+    sa.Column("peak_ts", UtcDateTime, nullable=False),
+    sa.Column("volume", sa.Double, nullable=False),
+    sa.Column("baseline", sa.Double, nullable=False),
+    sa.Column("agents_needed", sa.Integer, nullable=True),
+    sa.Column("agents_planned", sa.Integer, nullable=True),
+    sa.Column("explanation", sa.JSON, nullable=False),
+    sa.Column("projected_total", sa.Double, nullable=True),
+    sa.Column("day_forecast", sa.Double, nullable=True),
+    sa.Column("started_at", UtcDateTime, nullable=False, index=True),
+    sa.Column("last_seen_at", UtcDateTime, nullable=False),
+    sa.Column("resolved_at", UtcDateTime, nullable=True),
+    sa.Column("last_notified_at", UtcDateTime, nullable=True),
+)
+
+silences = sa.Table(
+    "silences",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("category", sa.String(200), nullable=True),
+    sa.Column("channel", sa.String(200), nullable=True),
+    sa.Column("rule", sa.String(32), nullable=True),
+    sa.Column("until", UtcDateTime, nullable=False, index=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("comment", sa.Text, nullable=False),
+)
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("alert_id", sa.Integer, sa.ForeignKey("alerts.id"), nullable=False),
+    sa.Column("destination", sa.String(32), nullable=False),
+    sa.Column("notice", sa.String(16), nullable=False),
+    sa.Column("idempotency_key", sa.String(100), nullable=False, unique=True),
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", UtcDateTime, nullable=False),
+    sa.Column("claimed_until", UtcDateTime, nullable=True),
+    sa.Column("batch_id", sa.String(64), nullable=True, index=True),
+    sa.Column("delivered_at", UtcDateTime, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Index("ix_outbox_due", "destination", "status", "next_attempt_at"),
+)

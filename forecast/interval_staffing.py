@@ -132,8 +132,8 @@ def shift_requirement(staffed: pd.DataFrame) -> pd.Series:
     return need.reindex(grid).ffill().astype(float).rename("agents")
 
 
-def plan_from_forecast(store: Store, query: StaffingQuery, targets: StaffingTargets,
-                       templates: list[ShiftTemplate], *, now: datetime, timezone: str,
+def plan_from_forecast(store: Store, query: StaffingQuery, targets: StaffingTargets, *,
+                       templates: list[ShiftTemplate], now: datetime, timezone: str,
                        aht_seconds: float | None = None, defaults: AhtDefaults | None = None,
                        max_agents_per_shift: int | None = None,
                        time_limit_seconds: float = 30.0) -> tuple[StaffingTable, ShiftPlan]:

@@ -129,13 +129,19 @@ def normal_level(actuals: pd.Series, targets: pd.DatetimeIndex, *, weeks: int = 
     return out
 
 
-def find_peaks(value: npt.ArrayLike, normal: npt.ArrayLike, params: PeakParams) -> list[Peak]:
-    """Runs of intervals whose value clears both thresholds over a known, open normal."""
+def find_peaks(value: npt.ArrayLike, normal: npt.ArrayLike, params: PeakParams, *,
+               extra: npt.ArrayLike | None = None) -> list[Peak]:
+    """Runs of intervals whose value clears both thresholds over a known normal, or where
+    `extra` is set (e.g. more agents needed than planned); closed intervals (value 0) never
+    count."""
     v = np.asarray(value, dtype=float)
     n = np.asarray(normal, dtype=float)
     known = np.isfinite(n) & np.isfinite(v)
     base = np.where(known, n, 0.0)
-    hit = known & (v > 0) & (v >= params.ratio * base) & (v - base >= params.min_excess)
+    hit = known & (v >= params.ratio * base) & (v - base >= params.min_excess)
+    if extra is not None:
+        hit |= np.asarray(extra, dtype=bool)
+    hit &= np.nan_to_num(v) > 0
     peaks = []
     for start, stop in _runs(hit):
         top = start + int(np.argmax(v[start:stop]))
@@ -179,22 +185,30 @@ def level_adjustment(observed: FloatArray, expected: FloatArray, include: BoolAr
 
 
 def scan_breakouts(observed: npt.ArrayLike, expected: npt.ArrayLike,
-                   params: BreakoutParams) -> BreakoutScan:
+                   params: BreakoutParams, *, spread: npt.ArrayLike | None = None
+                   ) -> BreakoutScan:
     """Flag breakout intervals of one day (arrays aligned by interval, forecast >= 0).
 
-    Two passes: the level factor first uses every earlier interval, then only those the
-    first pass did not flag, so a breakout does not raise its own baseline.
+    `spread` (optional, e.g. (hi95 - yhat) / 1.96) is the forecast's own standard error per
+    interval; the variance is then at least spread^2, so a series the model knows poorly
+    needs a bigger jump. Two passes: the level factor first uses every earlier interval,
+    then only those the first pass did not flag, so a breakout does not raise its own
+    baseline.
     """
     obs = np.nan_to_num(np.asarray(observed, dtype=float), nan=0.0)
     exp = np.maximum(np.nan_to_num(np.asarray(expected, dtype=float), nan=0.0), 0.0)
     if obs.shape != exp.shape:
         raise InvalidParameter("observed", obs.shape, f"the shape of expected {exp.shape}")
+    floor = np.zeros(obs.shape) if spread is None else np.nan_to_num(
+        np.asarray(spread, dtype=float), nan=0.0) ** 2
+    if floor.shape != obs.shape:
+        raise InvalidParameter("spread", floor.shape, f"the shape of observed {obs.shape}")
     include = np.ones(obs.shape, dtype=bool)
-    scan = _scan(obs, exp, include, params)
-    return _scan(obs, exp, ~scan.flagged, params)
+    scan = _scan(obs, exp, floor, include, params)
+    return _scan(obs, exp, floor, ~scan.flagged, params)
 
 
-def _scan(obs: FloatArray, exp: FloatArray, include: BoolArray,
+def _scan(obs: FloatArray, exp: FloatArray, floor: FloatArray, include: BoolArray,
           params: BreakoutParams) -> BreakoutScan:
     n = len(obs)
     adjust = level_adjustment(obs, exp, include, damping=params.damping,
@@ -206,10 +220,12 @@ def _scan(obs: FloatArray, exp: FloatArray, include: BoolArray,
     for width in range(1, min(params.max_window, n) + 1):
         end = np.arange(width - 1, n)
         start = end - width + 1
-        scaled = exp[:, None] * adjust[start][None, :]  # (interval, window start)
+        factor = adjust[start][None, :]
+        scaled = exp[:, None] * factor  # (interval, window start)
         window = (np.arange(n)[:, None] >= start) & (np.arange(n)[:, None] <= end)
+        each = np.maximum(scaled + scaled**2 / params.dispersion, floor[:, None] * factor**2)
         mean = np.sum(np.where(window, scaled, 0.0), axis=0)
-        var = np.sum(np.where(window, scaled + scaled**2 / params.dispersion, 0.0), axis=0)
+        var = np.sum(np.where(window, each, 0.0), axis=0)
         total = cum_obs[end + 1] - cum_obs[start]
         p = tail_probability(total, mean, var)
         hit = ((mean > 0) & (p < params.alpha) & (total >= params.min_ratio * mean)

@@ -15,6 +15,7 @@ from forecast.settings import Settings
 from jobs.event_commands import add_events_parser
 from jobs.fit import run_fit_job
 from jobs.key_commands import add_keys_parser
+from jobs.logs import uvicorn_log_config
 from jobs.progress import progress
 from jobs.scheduler import fit_config, run_scheduler, with_stored_events
 
@@ -50,7 +51,8 @@ def _serve(args: argparse.Namespace) -> None:
 
     settings = Settings()
     uvicorn.run("api.app:create_app", factory=True, host=args.host or settings.host,
-                port=args.port or settings.port, workers=args.workers, log_level="info")
+                port=args.port or settings.port, workers=args.workers,
+                log_config=uvicorn_log_config(args.log_level))
 
 
 def _scheduler(_args: argparse.Namespace) -> None:

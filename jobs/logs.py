@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from typing import Any
 
+PLAIN_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _SECRET_WORDS = ("password", "token", "secret", "api_key", "hooks.slack.com")
 
 
@@ -25,11 +27,33 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(payload, ensure_ascii=False)
 
 
+def uvicorn_log_config(level: str = "INFO") -> dict[str, Any]:
+    """`logging.config.dictConfig` settings for `uvicorn.run(log_config=...)`: the same
+    output as `configure_logging`, applied by uvicorn in every worker process, with
+    uvicorn's own loggers (access log included) propagating to the root handler."""
+    formatter: dict[str, Any] = (
+        {"format": PLAIN_FORMAT} if sys.stderr.isatty() else {"()": f"{__name__}.JsonFormatter"})
+    quiet = {"level": "WARNING", "handlers": [], "propagate": False}
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"vocast": formatter},
+        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "vocast",
+                                "stream": "ext://sys.stderr"}},
+        "root": {"handlers": ["stderr"], "level": level.upper()},
+        "loggers": {
+            **{name: {"level": level.upper(), "handlers": [], "propagate": True}
+               for name in ("uvicorn", "uvicorn.error", "uvicorn.access")},
+            "cmdstanpy": quiet, "prophet.plot": quiet,
+        },
+    }
+
+
 def configure_logging(level: str = "INFO") -> None:
     """Configure the root logger once, to stderr."""
     handler = logging.StreamHandler(sys.stderr)
     if sys.stderr.isatty():
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(logging.Formatter(PLAIN_FORMAT))
     else:
         handler.setFormatter(JsonFormatter())
     root = logging.getLogger()

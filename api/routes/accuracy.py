@@ -8,14 +8,14 @@ import re
 from typing import Annotated, Any
 
 import pandas as pd
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from api.accuracy_schemas import AccuracyOut, plain_value
+from api.caching import Prepared, serve_published
 from api.deps import OutputFormatDep, StoreDep
 from api.export import CSV_MEDIA_TYPE
 from api.routes import error_responses
-from forecast.errors import NotFound
 from forecast.leaderboard import SUMMARY_COLUMNS, filter_leaderboard, summarise_leaderboard
 from forecast.series import Freq
 
@@ -41,36 +41,43 @@ _CSV_RESPONSE: dict[int | str, dict[str, Any]] = {200: {
 
 @router.get("/accuracy", response_model=AccuracyOut, description=_DESCRIPTION,
             responses={**_CSV_RESPONSE, **error_responses(404, 422)})
-def get_accuracy(
-    store: StoreDep, fmt: OutputFormatDep,
+async def get_accuracy(
+    request: Request, store: StoreDep, fmt: OutputFormatDep,
     category: Annotated[str | None, Query(description="Only this category.")] = None,
     channel: Annotated[str | None, Query(
         description="Only this channel; an empty value selects all-channel series.")] = None,
     freq: Annotated[str | None, Query(description="D, 60min, 30min or 15min.")] = None,
-) -> Response | AccuracyOut:
-    """Leaderboard of the published run per series."""
-    run_id = store.current_run_id()
-    if run_id is None:
-        raise NotFound("no forecast run is published yet; run `vocast fit` first")
-    board = filter_leaderboard(store.latest_accuracy(), category=category, channel=channel,
-                               freq=Freq.parse(freq) if freq else None)
-    if not board.empty:
-        run_id = str(board["run_id"].iloc[0])
-    summary = summarise_leaderboard(board)
-    if fmt == "csv":
-        return _csv_response(summary, run_id)
-    return AccuracyOut.from_domain(run_id, summary, board)
+) -> Response:
+    """Leaderboard of the published run per series (ETag/304 and caching: api/caching.py)."""
+    parsed = Freq.parse(freq) if freq else None
+
+    def build(run_id: str) -> Prepared:
+        board = filter_leaderboard(store.latest_accuracy(), category=category,
+                                   channel=channel, freq=parsed)
+        if not board.empty:
+            run_id = str(board["run_id"].iloc[0])
+        summary = summarise_leaderboard(board)
+        if fmt == "csv":
+            return _csv_body(summary, run_id, empty=board.empty)
+        body = AccuracyOut.from_domain(run_id, summary, board).model_dump_json().encode()
+        return Prepared(body, "application/json", run_id, empty=board.empty)
+
+    view = repr(("accuracy", fmt, category, channel, parsed.value if parsed else None))
+    return await serve_published(request, store, view=view, build=build, cacheable=True,
+                                 missing="no forecast run is published yet; run `vocast fit` "
+                                         "first")
 
 
-def _csv_response(summary: pd.DataFrame, run_id: str) -> Response:
+def _csv_body(summary: pd.DataFrame, run_id: str, *, empty: bool) -> Prepared:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for record in summary.to_dict("records"):
         writer.writerow([_cell(record.get(column, run_id)) for column in CSV_COLUMNS])
     filename = f"vocast-accuracy-{_UNSAFE_FILENAME.sub('_', run_id)}.csv"
-    return Response(buffer.getvalue().encode("utf-8"), media_type=CSV_MEDIA_TYPE,
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Prepared(buffer.getvalue().encode("utf-8"), CSV_MEDIA_TYPE, run_id,
+                    (("Content-Disposition", f'attachment; filename="{filename}"'),),
+                    empty=empty)
 
 
 def _cell(value: object) -> object:

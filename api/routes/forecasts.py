@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from fastapi import APIRouter, Request
+from starlette.datastructures import QueryParams
 from starlette.responses import Response
 
 from api.adjusted import published_forecast
@@ -12,16 +14,14 @@ from api.caching import Prepared, serve_published
 from api.deps import (
     ForecastFilter,
     TableFormat,
-    forecast_filter,
+    choose_table_format,
     get_settings,
     get_store,
-    table_format,
+    parse_forecast_filter,
 )
 from api.export import PARQUET_MEDIA_TYPE, prepare_forecast
 from api.routes import error_responses
 from api.schemas import ForecastOut
-from forecast.errors import InvalidParameter
-from forecast.settings import Settings
 from forecast.store import Store
 
 router = APIRouter(tags=["forecasts"])
@@ -45,7 +45,7 @@ next run. `Cache-Control: max-age` lasts until the next scheduled fit. Bodies ar
 gzipped for clients that send `Accept-Encoding: gzip`.
 """
 
-_FORMATS: dict[str, TableFormat] = {"json": "json", "csv": "csv", "parquet": "parquet"}
+QUERY_MEMO_SIZE = 1024
 _PARAMETERS: list[dict[str, Any]] = [
     {"name": name, "in": "query", "required": False, "description": description,
      "schema": {"type": "string", **extra}}
@@ -58,7 +58,7 @@ _PARAMETERS: list[dict[str, Any]] = [
         ("end", "Stop before this instant (exclusive): ISO date or date-time.",
          {"example": "2026-03-09T00:00:00+09:00"}),
         ("format", "json (default), csv or parquet; overrides the Accept header.",
-         {"enum": list(_FORMATS)}),
+         {"enum": ["json", "csv", "parquet"]}),
     )
 ]
 _TABLE_RESPONSE: dict[int | str, dict[str, Any]] = {
@@ -75,14 +75,15 @@ _TABLE_RESPONSE: dict[int | str, dict[str, Any]] = {
 async def get_forecasts(request: Request) -> Response:
     """Forecast rows of the published run."""
     store, settings = await get_store(request), await get_settings(request)
-    filters, fmt = await _parse_query(request, settings)
+    filters, fmt, view = _parse_query(request.scope["query_string"],
+                                      request.headers.get("accept"), settings.timezone)
 
     def build(run_id: str) -> Prepared:
         return _prepare(store, filters, run_id, timezone=settings.timezone, fmt=fmt)
 
     cacheable = filters.start is None and filters.end is None
     # planner overrides: their version is read with the run pointer (see api/app.py)
-    return await serve_published(request, store, view=_view(filters, fmt), build=build,
+    return await serve_published(request, store, view=view, build=build,
                                  cacheable=cacheable, missing=NO_RUN_MESSAGE)
 
 
@@ -90,23 +91,23 @@ async def get_forecasts(request: Request) -> Response:
 router.add_api_route("/forecasts", get_forecasts, methods=["HEAD"], include_in_schema=False)
 
 
-async def _parse_query(request: Request, settings: Settings
-                       ) -> tuple[ForecastFilter, TableFormat]:
-    """The query parameters (documented in `_PARAMETERS`), parsed by the shared parsers.
+@lru_cache(maxsize=QUERY_MEMO_SIZE)
+def _parse_query(query_string: bytes, accept: str | None, timezone: str
+                 ) -> tuple[ForecastFilter, TableFormat, str]:
+    """Filters, format and view key of a query, parsed by the shared parsers.
 
-    Read here rather than declared as FastAPI parameters: resolving six declared
-    parameters per request costs several times more than serving a prepared body.
+    The query is read here rather than declared as FastAPI parameters (they are documented
+    in `_PARAMETERS`): resolving six declared parameters costs several times more than
+    serving a prepared body, and BI tools repeat the same few queries, so a parse is
+    remembered. Invalid queries raise and are not remembered.
     """
-    params = request.query_params
-    fmt = params.get("format")
-    if fmt is not None and fmt not in _FORMATS:
-        raise InvalidParameter("format", fmt, "json, csv or parquet")
-    filters = await forecast_filter(
-        settings, category=params.get("category"), channel=params.get("channel"),
+    params = QueryParams(query_string)
+    filters = parse_forecast_filter(
+        timezone, category=params.get("category"), channel=params.get("channel"),
         freq=params.get("freq"), start=params.get("start"), end=params.get("end"),
     )
-    chosen = await table_format(_FORMATS[fmt] if fmt else None, request.headers.get("accept"))
-    return filters, chosen
+    fmt = choose_table_format(params.get("format"), accept)
+    return filters, fmt, _view(filters, fmt)
 
 
 def _prepare(store: Store, filters: ForecastFilter, run_id: str, *, timezone: str,

@@ -9,10 +9,10 @@ from typing import Annotated, Any
 
 import numpy as np
 import orjson
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from starlette.responses import Response
 
-from api.deps import ForecastFilter, OutputFormatDep, SettingsDep, StoreDep, forecast_filter
+from api.deps import ForecastFilterDep, OutputFormatDep, SettingsDep, StoreDep
 from api.export import CSV_MEDIA_TYPE, local_iso
 from api.routes import error_responses
 from api.staffing_schemas import RequirementIn, ShiftPlanIn, ShiftPlanOut, StaffingOut
@@ -55,9 +55,10 @@ _CSV_RESPONSE: dict[int | str, dict[str, Any]] = {200: {
 }}
 
 
-def _targets(settings: Settings, sl: float | None, answer_seconds: float | None,
+def _targets(settings: Settings, *, sl: float | None, answer_seconds: float | None,
              shrinkage: float | None, max_occupancy: float | None, concurrency: float,
              patience_seconds: float | None) -> StaffingTargets:
+    """The request's targets, each defaulting to the settings."""
     pick = _default
     return StaffingTargets(
         service_level=pick(sl, settings.service_level_target),
@@ -79,7 +80,7 @@ def _aht_defaults(settings: Settings) -> AhtDefaults:
             responses={**_CSV_RESPONSE, **error_responses(404, 422)})
 def get_staffing(
     store: StoreDep, settings: SettingsDep, fmt: OutputFormatDep,
-    filters: Annotated[ForecastFilter, Depends(forecast_filter)],
+    filters: ForecastFilterDep,
     aht_seconds: Annotated[float | None, Query(gt=0, description="One handle time for all "
                                                "intervals (default: data, then settings).")
                            ] = None,
@@ -95,8 +96,9 @@ def get_staffing(
     query = StaffingQuery(filters.category, filters.channel, filters.freq, filters.start,
                           filters.end)
     table = staffing_table(
-        store, query, _targets(settings, sl, answer_seconds, shrinkage, max_occupancy,
-                               concurrency, patience_seconds),
+        store, query, _targets(settings, sl=sl, answer_seconds=answer_seconds,
+                               shrinkage=shrinkage, max_occupancy=max_occupancy,
+                               concurrency=concurrency, patience_seconds=patience_seconds),
         now=datetime.now(UTC), timezone=settings.timezone, aht_seconds=aht_seconds,
         defaults=_aht_defaults(settings))
     return _staffing_response(table, settings.timezone, as_csv=fmt == "csv")
@@ -109,9 +111,10 @@ def post_shift_plan(body: ShiftPlanIn, store: StoreDep, settings: SettingsDep) -
     need: RequirementIn = body.requirement
     table, plan = plan_from_forecast(
         store, need.query(settings.timezone),
-        _targets(settings, need.sl, need.answer_seconds, need.shrinkage, need.max_occupancy,
-                 need.concurrency, need.patience_seconds),
-        [template.to_domain() for template in body.templates], now=datetime.now(UTC),
+        _targets(settings, sl=need.sl, answer_seconds=need.answer_seconds,
+                 shrinkage=need.shrinkage, max_occupancy=need.max_occupancy,
+                 concurrency=need.concurrency, patience_seconds=need.patience_seconds),
+        templates=[template.to_domain() for template in body.templates], now=datetime.now(UTC),
         timezone=settings.timezone, aht_seconds=need.aht_seconds,
         defaults=_aht_defaults(settings), max_agents_per_shift=body.max_agents_per_shift,
         time_limit_seconds=body.time_limit_seconds)

@@ -196,8 +196,9 @@ def test_secrets_are_never_logged(
     caplog.set_level(logging.DEBUG)
     assert cli_main(["--log-level", "DEBUG", "keys", "create", "--name", "ops",
                      "--scope", "admin"]) == 0
-    token = capsys.readouterr().out.strip()
-    assert token.startswith("vck_")
+    cli_output = capsys.readouterr()
+    token = cli_output.out.strip()
+    assert token.startswith("vck_") and "created key" in cli_output.err
     logging.getLogger().handlers[:] = [caplog.handler]  # the CLI configured its own
     with TestClient(create_app(settings)) as client:
         assert client.get("/v1/keys", headers={"X-API-Key": token}).is_success
@@ -207,6 +208,7 @@ def test_secrets_are_never_logged(
         publish_forecast(client.app.state.store, "run-1")  # type: ignore[attr-defined]
         assert client.get("/v1/runs", headers={"X-API-Key": token}).is_success
     assert caplog.records, "nothing was logged, so the test would prove nothing"
-    logged = caplog.text + "".join(str(r.__dict__) for r in caplog.records)
+    logged = (cli_output.err + caplog.text
+              + "".join(str(record.__dict__) for record in caplog.records))
     assert token[len("vck_00000000_"):] not in logged
     assert "s3cr3tS3cr3tS3cr3t" not in logged

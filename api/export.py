@@ -26,12 +26,14 @@ import orjson
 import pandas as pd
 
 from api.caching import Prepared
+from api.csv_safety import UTF8_BOM, safe_text_column
 from forecast.store import FORECAST_COLUMNS
 
 OUTPUT_COLUMNS = (*FORECAST_COLUMNS, "run_id")
 OVERRIDE_COLUMNS = ("yhat_model", "override_id")  # present when a planner override applies
 VALUE_COLUMNS = frozenset({"yhat", "lo80", "hi80", "lo95", "hi95", "yhat_model"})
 VALUE_DECIMALS = 4
+TEXT_COLUMNS = frozenset({"category", "channel", "freq", "model", "run_id"})
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 JSON_MEDIA_TYPE = "application/json"
 PARQUET_MEDIA_TYPE = "application/vnd.apache.parquet"
@@ -94,15 +96,18 @@ def forecast_json(frame: pd.DataFrame, run_id: str, timezone: str) -> bytes:
     return orjson.dumps({"run_id": run_id, "rows": rows})
 
 
-def forecast_csv(frame: pd.DataFrame, timezone: str) -> bytes:
-    """A header row and one row per forecast interval, as UTF-8 CSV bytes."""
+def forecast_csv(frame: pd.DataFrame, timezone: str, *, bom: bool = False) -> bytes:
+    """A header row and one row per forecast interval, as UTF-8 CSV bytes (with a byte
+    order mark for `bom`); text cells cannot start a spreadsheet formula."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(output_columns(frame))
     if len(frame):
         columns = forecast_columns(frame, timezone, null_channel=False)
+        for name in TEXT_COLUMNS.intersection(columns):
+            columns[name] = safe_text_column(columns[name])
         writer.writerows(zip(*columns.values(), strict=True))
-    return buffer.getvalue().encode("utf-8")
+    return (UTF8_BOM if bom else b"") + buffer.getvalue().encode("utf-8")
 
 
 def forecast_parquet(frame: pd.DataFrame, timezone: str) -> bytes:
@@ -134,7 +139,7 @@ def forecast_parquet(frame: pd.DataFrame, timezone: str) -> bytes:
 
 def prepare_forecast(
     frame: pd.DataFrame, run_id: str, *, timezone: str,
-    fmt: Literal["json", "csv", "parquet"],
+    fmt: Literal["json", "csv", "parquet"], bom: bool = False,
 ) -> Prepared:
     """The forecast rows as a ready body; CSV and Parquet are downloads named after the run.
 
@@ -149,7 +154,7 @@ def prepare_forecast(
     filename = f"vocast-forecast-{_UNSAFE_FILENAME.sub('_', run_id)}.{fmt}"
     headers = (("Content-Disposition", f'attachment; filename="{filename}"'),)
     if fmt == "csv":
-        return Prepared(forecast_csv(frame, timezone), CSV_MEDIA_TYPE, run_id, headers,
+        return Prepared(forecast_csv(frame, timezone, bom=bom), CSV_MEDIA_TYPE, run_id, headers,
                         empty=empty)
     return Prepared(forecast_parquet(frame, timezone), PARQUET_MEDIA_TYPE, run_id, headers,
                     empty=empty, compressible=False)

@@ -24,11 +24,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import Any
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd

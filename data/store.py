@@ -16,12 +16,23 @@ from datetime import datetime
 import pandas as pd
 import sqlalchemy as sa
 
+from data import alerts as alert_rows
 from data import api_keys, handle_times, job_runs, job_stats, published, runs
 from data import events as event_rows
 from data import observations as observation_rows
+from data import outbox as outbox_rows
 from data import overrides as override_rows
 from data.engine import create_store_engine
 from data.migrate import upgrade
+from forecast.alerts import (
+    AlertChange,
+    AlertRecord,
+    AlertState,
+    OutboxBatch,
+    OutboxMessage,
+    Rule,
+    Silence,
+)
 from forecast.calendar import Event
 from forecast.events import StoredEvent
 from forecast.overrides import Override, OverrideRequest
@@ -164,6 +175,48 @@ class SqlStore:
     def overrides_version(self, now: datetime) -> str:
         """A token that changes when an override is created, revoked or expires by `now`."""
         return override_rows.overrides_version(self.engine, now)
+
+    def apply_alert_changes(self, changes: Sequence[AlertChange], *,
+                            destinations: Sequence[str], now: datetime) -> list[OutboxMessage]:
+        return alert_rows.apply_alert_changes(self.engine, changes, destinations=destinations,
+                                              now=now)
+
+    def list_alerts(self, *, state: AlertState | None = None, category: str | None = None,
+                    channel: str | None = None, rule: Rule | None = None,
+                    start: datetime | None = None, end: datetime | None = None,
+                    limit: int = 100) -> list[AlertRecord]:
+        return alert_rows.list_alerts(self.engine, state=state, category=category,
+                                      channel=channel, rule=rule, start=start, end=end,
+                                      limit=limit)
+
+    def add_silence(self, *, until: datetime, category: str | None = None,
+                    channel: str | None = None, rule: Rule | None = None,
+                    comment: str = "") -> Silence:
+        return alert_rows.add_silence(self.engine, until=until, category=category,
+                                      channel=channel, rule=rule, comment=comment)
+
+    def delete_silence(self, silence_id: int) -> None:
+        alert_rows.delete_silence(self.engine, silence_id)
+
+    def list_silences(self, *, active_at: datetime | None = None) -> list[Silence]:
+        return alert_rows.list_silences(self.engine, active_at=active_at)
+
+    def claim_outbox(self, destination: str, *, now: datetime, lease_seconds: float,
+                     limit: int) -> OutboxBatch | None:
+        return outbox_rows.claim_batch(self.engine, destination, now=now,
+                                       lease_seconds=lease_seconds, limit=limit)
+
+    def mark_delivered(self, batch_id: str, *, now: datetime) -> int:
+        return outbox_rows.mark_delivered(self.engine, batch_id, now=now)
+
+    def mark_failed(self, batch_id: str, *, error: str, retry_at: datetime,
+                    give_up: bool = False) -> int:
+        return outbox_rows.mark_failed(self.engine, batch_id, error=error, retry_at=retry_at,
+                                       give_up=give_up)
+
+    def list_outbox(self, *, status: str | None = None, limit: int = 1000
+                    ) -> list[OutboxMessage]:
+        return outbox_rows.list_outbox(self.engine, status=status, limit=limit)
 
 
 def open_store(database_url: str) -> SqlStore:

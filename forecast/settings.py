@@ -63,6 +63,38 @@ class Settings(BaseSettings):
         default=None, gt=0, description="handle time when neither data nor a category has one")
     aht_seconds_by_category: dict[str, float] = Field(
         default_factory=dict, description='per-category handle time, e.g. {"refund": 240}')
+    public_url: str | None = Field(
+        default=None, description="base URL of the API, for links in alert notices")
+    alert_check_seconds: int = Field(default=300, ge=10, description="scheduler: alert check")
+    notify_seconds: int = Field(default=60, ge=5, description="scheduler: notice delivery")
+    alert_ratio: float = Field(default=1.5, ge=1, description="ahead: forecast / normal level")
+    alert_min_excess: float = Field(
+        default=30.0, ge=0, description="ahead: forecast - normal, in inquiries per day")
+    alert_ahead_days: int = Field(default=7, ge=1, le=62, description="ahead: days looked at")
+    alert_normal_weeks: int = Field(
+        default=4, ge=1, le=26, description="ahead: same-weekday actuals in the normal level")
+    alert_use_upper: bool = Field(
+        default=False, description="ahead: compare hi80 instead of yhat with the normal level")
+    alert_planned_agents: dict[str, int] = Field(
+        default_factory=dict, description='ahead: agents planned per series, {"refund/phone": 12}')
+    alert_breakout_alpha: float = Field(
+        default=1e-4, gt=0, le=0.5, description="live: tail probability that flags")
+    alert_breakout_min_ratio: float = Field(
+        default=1.5, ge=1, description="live: observed / expected over the window")
+    alert_breakout_min_excess: float = Field(
+        default=6.0, ge=0, description="live: observed - expected over the window")
+    alert_breakout_window: int = Field(
+        default=6, ge=1, le=48, description="live: longest window tested, in intervals")
+    alert_breakout_consecutive: int = Field(
+        default=1, ge=1, description="live: flagged intervals in a row before alerting")
+    alert_repeat_seconds: int = Field(
+        default=4 * 3600, ge=60, description="re-notify a still-firing alert this often")
+    notify_timeout_seconds: float = Field(default=10.0, gt=0, description="per request")
+    notify_backoff_seconds: float = Field(default=30.0, gt=0, description="first retry delay")
+    notify_backoff_max_seconds: float = Field(default=3600.0, gt=0, description="delay cap")
+    notify_max_attempts: int = Field(default=20, ge=1, description="then a notice is dead")
+    notify_batch_size: int = Field(
+        default=50, ge=1, le=500, description="notices grouped into one message")
 
     @field_validator("aht_seconds_by_category")
     @classmethod

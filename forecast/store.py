@@ -17,6 +17,15 @@ from typing import Protocol
 
 import pandas as pd
 
+from forecast.alerts import (
+    AlertChange,
+    AlertRecord,
+    AlertState,
+    OutboxBatch,
+    OutboxMessage,
+    Rule,
+    Silence,
+)
 from forecast.calendar import Event
 from forecast.events import StoredEvent
 from forecast.overrides import Override, OverrideRequest
@@ -221,4 +230,50 @@ class Store(Protocol):
 
     def overrides_version(self, now: datetime) -> str:
         """A token that changes when an override is created, revoked or expires by `now`."""
+        ...
+
+    def apply_alert_changes(self, changes: Sequence[AlertChange], *,
+                            destinations: Sequence[str], now: datetime) -> list[OutboxMessage]:
+        """Apply alert lifecycle changes and queue each notice to every destination in one
+        transaction; a change whose row moved on since it was planned is skipped."""
+        ...
+
+    def list_alerts(self, *, state: AlertState | None = None, category: str | None = None,
+                    channel: str | None = None, rule: Rule | None = None,
+                    start: datetime | None = None, end: datetime | None = None,
+                    limit: int = 100) -> list[AlertRecord]:
+        """Alerts newest first; `start`/`end` keep those active at some time in [start, end)."""
+        ...
+
+    def add_silence(self, *, until: datetime, category: str | None = None,
+                    channel: str | None = None, rule: Rule | None = None,
+                    comment: str = "") -> Silence:
+        """Mute matching alerts until `until` (InvalidParameter unless in the future)."""
+        ...
+
+    def delete_silence(self, silence_id: int) -> None:
+        """Remove a silence (raises NotFound)."""
+        ...
+
+    def list_silences(self, *, active_at: datetime | None = None) -> list[Silence]:
+        """Silences by id, or those still in force at `active_at`."""
+        ...
+
+    def claim_outbox(self, destination: str, *, now: datetime, lease_seconds: float,
+                     limit: int) -> OutboxBatch | None:
+        """The next due batch for `destination` (a retried one first, unchanged), leased."""
+        ...
+
+    def mark_delivered(self, batch_id: str, *, now: datetime) -> int:
+        """Mark a batch delivered; it is never claimed again."""
+        ...
+
+    def mark_failed(self, batch_id: str, *, error: str, retry_at: datetime,
+                    give_up: bool = False) -> int:
+        """Record a failed attempt: due again at `retry_at`, or dead when `give_up`."""
+        ...
+
+    def list_outbox(self, *, status: str | None = None, limit: int = 1000
+                    ) -> list[OutboxMessage]:
+        """Outbox messages by id, optionally of one status (pending, delivered, dead)."""
         ...

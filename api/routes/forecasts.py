@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
@@ -20,6 +21,13 @@ from api.deps import (
     parse_forecast_filter,
 )
 from api.export import PARQUET_MEDIA_TYPE, prepare_forecast
+from api.paging import (
+    PAGE_PARAMETERS,
+    Page,
+    next_page_headers,
+    paginate,
+    parse_page_query,
+)
 from api.routes import error_responses
 from api.schemas import ForecastOut
 from forecast.store import Store
@@ -37,6 +45,11 @@ timestamp with time zone); both are offered as downloads. Timestamps are local t
 with the zone offset; values have 4 decimals; `channel` is null (empty in CSV) for
 series that span all channels. `start` is inclusive and `end` exclusive; naive values
 are local time. 404 when no run is published yet.
+
+One answer holds at most the server's `max_forecast_rows` rows (100,000 by default; 422
+above it): narrow the filters, or page with `limit` and the `X-Next-Cursor` (also in a
+`Link: rel="next"` header) of each page as `cursor`. CSV text cells that a spreadsheet
+would run as a formula start with `'`; `bom=true` adds a UTF-8 byte order mark for Excel.
 
 Reads without `start`/`end` are served from bytes prepared once per published run.
 Every answer carries `ETag` (run and query) and `Last-Modified` (when the run was
@@ -71,15 +84,20 @@ _TABLE_RESPONSE: dict[int | str, dict[str, Any]] = {
 
 @router.get("/forecasts", response_model=ForecastOut, description=_DESCRIPTION,
             responses={**_TABLE_RESPONSE, **error_responses(404, 422)},
-            openapi_extra={"parameters": _PARAMETERS})
+            openapi_extra={"parameters": [*_PARAMETERS, *PAGE_PARAMETERS]})
 async def get_forecasts(request: Request) -> Response:
     """Forecast rows of the published run."""
     store, settings = await get_store(request), await get_settings(request)
     filters, fmt, view = _parse_query(request.scope["query_string"],
                                       request.headers.get("accept"), settings.timezone)
+    page, query = parse_page_query(request.scope["query_string"], settings.max_forecast_rows)
+    view = view if page == Page() else f"{view}\x00{query}\x00{page.view()}"
 
     def build(run_id: str) -> Prepared:
-        return _prepare(store, filters, run_id, timezone=settings.timezone, fmt=fmt)
+        prepared, after = _prepare(store, filters, run_id, timezone=settings.timezone, fmt=fmt,
+                                   page=page, query=query, max_rows=settings.max_forecast_rows)
+        links = next_page_headers(request.url.path, request.query_params, after)
+        return replace(prepared, headers=prepared.headers + links)
 
     cacheable = filters.start is None and filters.end is None
     # planner overrides: their version is read with the run pointer (see api/app.py)
@@ -111,9 +129,12 @@ def _parse_query(query_string: bytes, accept: str | None, timezone: str
 
 
 def _prepare(store: Store, filters: ForecastFilter, run_id: str, *, timezone: str,
-             fmt: TableFormat) -> Prepared:
+             fmt: TableFormat, page: Page, query: str, max_rows: int
+             ) -> tuple[Prepared, str | None]:
+    """The page's body, and the cursor of the next page (see api/paging.py)."""
     frame = published_forecast(store, filters)  # planner overrides applied
-    return prepare_forecast(frame, run_id, timezone=timezone, fmt=fmt)
+    frame, after = paginate(frame, page, run_id=run_id, query_key=query, max_rows=max_rows)
+    return prepare_forecast(frame, run_id, timezone=timezone, fmt=fmt, bom=page.bom), after
 
 
 def _view(filters: ForecastFilter, fmt: str) -> str:

@@ -72,6 +72,11 @@ def post_observations(
     upload: Annotated[Upload, Depends(read_upload)], store: StoreDep, settings: SettingsDep
 ) -> UpsertOut:
     """Validate all rows, then upsert them in one transaction."""
+    if len(upload.frame) > settings.max_upload_rows:
+        raise payload_too_large(
+            f"the upload has {len(upload.frame):,} rows; the limit is "
+            f"{settings.max_upload_rows:,} per request: split it, or load files with "
+            "`vocast ingest`")
     observations = load_inquiries(
         upload.frame, timezone=settings.timezone,
         base_interval=Freq.parse(settings.base_interval), first_row=upload.first_row,

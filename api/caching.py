@@ -1,18 +1,12 @@
 """Serve the published run from bytes prepared once, with HTTP validators.
 
-A forecast run never changes after it is published, so every read route can answer
-from bytes built once per (run, view):
-
-- `RunPointer`: which run is published, re-read through the store at most every
-  `check_seconds` (0 = on every request; the fit job runs in another process and
-  cannot tell the API that it published).
-- `ResponseCache`: prepared bodies keyed by (run id, view), least recently used
-  evicted first when the total size passes a byte budget; concurrent first reads of
-  a view share one build.
-- `RefreshSchedule`: how long a client may keep a run, until the next scheduled fit.
-- `serve_published`: the whole read path for a route: 404 before any run, 304 for a
-  matching `If-None-Match`/`If-Modified-Since`, gzip when accepted, and `ETag`,
-  `Last-Modified`, `Cache-Control`, `Vary` on every answer.
+A published run never changes, so read routes answer from bytes built once per view:
+`RunPointer` (which run is published; the fit job, in another process, cannot tell us),
+`ResponseCache` (bodies by (run id, view), LRU within a byte budget, one build per view),
+`RefreshSchedule` (clients may keep a run until the next scheduled fit) and
+`serve_published`, the read path: 404 before any run, 304 for a matching
+If-None-Match/If-Modified-Since, gzip when accepted, and ETag, Last-Modified,
+Cache-Control and Vary on every answer.
 """
 
 from __future__ import annotations

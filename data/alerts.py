@@ -103,7 +103,9 @@ def _alert_values(alert: Alert) -> dict[str, Any]:
     return {
         "rule": alert.rule.value, "category": alert.key.category,
         "channel": alert.key.channel, "freq": alert.freq.value,
-        "window_start": alert.start, "window_end": alert.end, "peak_ts": alert.peak_ts,
+        "window_start": _aware(alert.start, "alert start"),
+        "window_end": _aware(alert.end, "alert end"),
+        "peak_ts": _aware(alert.peak_ts, "alert peak_ts"),
         "volume": float(alert.volume), "baseline": float(alert.baseline),
         "agents_needed": alert.agents_needed, "agents_planned": alert.agents_planned,
         "explanation": list(alert.explanation), "projected_total": alert.projected_total,

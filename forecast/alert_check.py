@@ -34,7 +34,6 @@ from forecast.spikes import (
 from forecast.store import SeriesInfo, Store
 
 logger = logging.getLogger(__name__)
-_Z95 = 1.959964
 _EXPLAINED_KINDS = {"pre_holiday": "day before a holiday",
                     "post_holiday_1": "first working day after a break",
                     "post_holiday_2": "second working day after a break"}
@@ -164,7 +163,8 @@ def _daily_agents(store: Store, config: AlertConfig, key: SeriesKey, days: pd.Da
     rows = table.rows[table.rows["channel"] == key.channel]
     local_days = pd.DatetimeIndex(rows["ts"]).tz_localize(None).normalize()
     per_day = pd.Series(rows["agents"].to_numpy(dtype=float), index=local_days)
-    return per_day.groupby(level=0).max().reindex(days).to_numpy(dtype=float)
+    daily_max: np.ndarray = per_day.groupby(level=0).max().reindex(days).to_numpy(dtype=float)
+    return daily_max
 
 
 def explain_days(days: pd.DatetimeIndex, key: SeriesKey, config: AlertConfig) -> tuple[str, ...]:
@@ -225,9 +225,10 @@ def series_breakout(key: SeriesKey, freq: Freq, forecast: pd.DataFrame, actuals:
                          index=pd.DatetimeIndex(actuals.index).tz_convert(config.timezone))
     obs = observed.reindex(stamps[:done]).fillna(0.0).to_numpy()
     yhat = forecast["yhat"].to_numpy(dtype=float)
-    spread = (forecast["hi95"].to_numpy(dtype=float) - yhat) / _Z95
-    scan = scan_breakouts(obs, yhat[:done], config.breakout, spread=spread[:done])
-    found = episodes(scan.flagged, consecutive=config.breakout.consecutive,
+    upper = forecast["hi95"].to_numpy(dtype=float)[:done]
+    scan = scan_breakouts(obs, yhat[:done], config.breakout, upper=upper)
+    found = episodes(scan.flagged, hot=scan.hot, window_start=scan.window_start,
+                     consecutive=config.breakout.consecutive,
                      clear_after=config.breakout.clear_after)
     if not found or found[-1].stop is not None:
         return None

@@ -1,7 +1,7 @@
 """Public holidays (any country the `holidays` package knows) and user events as day kinds.
 
-Every day gets a kind: `normal`, a holiday name, `pre_holiday` (the working day before a
-holiday), `post_holiday_1`/`post_holiday_2` (the first two working days after a break of
+Every day gets a kind: `normal`, a holiday name, `pre_holiday:<name>` (the working day
+before a holiday), `post_holiday_1`/`post_holiday_2` (the first two working days after a break of
 two or more days off, where rebounds land), or `event:<kind>` for user events. Models
 learn one effect per kind from history and apply it to future days of the same kind.
 """
@@ -72,12 +72,17 @@ def day_kinds(
     *,
     events: Iterable[Event] = (),
     category: str = "",
+    off_weekdays: tuple[int, ...] = (5, 6),
 ) -> pd.Series:
-    """Kind of each day in `days` (daily, normalised stamps), see the module docstring."""
+    """Kind of each day in `days` (daily, normalised stamps), see the module docstring.
+
+    `off_weekdays` are the weekdays the queue is normally closed or quiet on (Monday = 0);
+    they decide which days count as the first working days after a break.
+    """
     pad = pd.date_range(days.min() - pd.Timedelta(days=10), days.max() + pd.Timedelta(days=10))
     names = holiday_names(pad, country)
     is_holiday = (names != "").to_numpy()
-    off = is_holiday | (pad.day_of_week >= 5)
+    off = is_holiday | np.isin(pad.day_of_week, off_weekdays)
     kinds = np.where(is_holiday, names.to_numpy(), NORMAL).astype(object)
     _mark_pre_and_post(kinds, is_holiday, off)
     result = pd.Series(kinds, index=pad).reindex(days)
@@ -95,7 +100,7 @@ def _mark_pre_and_post(kinds: np.ndarray, is_holiday: np.ndarray, off: np.ndarra
             continue
         before = i - 1
         if before >= 0 and not off[before] and kinds[before] == NORMAL:
-            kinds[before] = PRE_HOLIDAY
+            kinds[before] = f"{PRE_HOLIDAY}:{kinds[i]}"
         start = i
         while start > 0 and off[start - 1]:
             start -= 1
@@ -106,7 +111,8 @@ def _mark_pre_and_post(kinds: np.ndarray, is_holiday: np.ndarray, off: np.ndarra
             continue
         after, marked = end + 1, 0
         while after < n and marked < len(POST_HOLIDAY):
-            if not off[after] and kinds[after] in (NORMAL, PRE_HOLIDAY):
+            if not off[after] and (kinds[after] == NORMAL
+                                   or str(kinds[after]).startswith(PRE_HOLIDAY)):
                 kinds[after] = POST_HOLIDAY[marked]
                 marked += 1
             elif not off[after]:

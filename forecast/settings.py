@@ -84,7 +84,7 @@ class Settings(BaseSettings):
     alert_breakout_min_excess: float = Field(
         default=6.0, ge=0, description="live: observed - expected over the window")
     alert_breakout_window: int = Field(
-        default=6, ge=1, le=48, description="live: longest window tested, in intervals")
+        default=8, ge=1, le=48, description="live: longest window tested, in intervals")
     alert_breakout_consecutive: int = Field(
         default=1, ge=1, description="live: flagged intervals in a row before alerting")
     alert_repeat_seconds: int = Field(

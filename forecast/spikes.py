@@ -12,8 +12,9 @@ expected sum's mean and variance (each interval: mean + mean^2 / dispersion), so
 queues need a bigger jump than large ones. An interval is flagged when some window ending
 there is improbable (tail probability below `alpha`), exceeds the expectation by
 `min_ratio` and by `min_excess` inquiries, and the interval itself is not below its
-expectation. Flags form episodes: one starts after `consecutive` flags in a row and ends
-after `clear_after` unflagged intervals.
+expectation. Flags form episodes: one starts after `consecutive` flags in a row (counting
+only windows that begin after the previous episode) and ends after `clear_after`
+intervals in a row that are no longer hot (below `min_ratio` x their expectation).
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ class BreakoutParams:
     """Thresholds of the live rule (see the module docstring)."""
 
     alpha: float = 1e-4
-    max_window: int = 4
+    max_window: int = 8
     min_ratio: float = 1.5
     min_excess: float = 6.0
     dispersion: float = 25.0
@@ -68,6 +69,7 @@ class BreakoutParams:
     clear_after: int = 2
     damping: float = 0.3
     max_adjust: float = 2.0
+    upper_z: float = 1.5
 
     def __post_init__(self) -> None:
         _check("alpha", self.alpha, low=0.0, high=0.5, expected="a probability in (0, 0.5]")
@@ -79,14 +81,17 @@ class BreakoutParams:
         _check("clear_after", self.clear_after, low=1.0, expected="a number of intervals >= 1")
         _check("damping", self.damping, low=0.0, expected="a share of the day >= 0")
         _check("max_adjust", self.max_adjust, low=1.0, expected="a factor >= 1")
+        _check("upper_z", self.upper_z, low=0.1, expected="a z value >= 0.1, e.g. 1.5")
 
 
 @dataclass(frozen=True, slots=True)
 class BreakoutScan:
-    """Per interval: flagged, the best window's start position, its tail probability, the
-    observed and expected sums over it, and the level factor applied to the forecast."""
+    """Per interval: flagged, hot (at least `min_ratio` x its own expectation), the best
+    window's start position, its tail probability, the observed and expected sums over it,
+    and the level factor applied to the forecast."""
 
     flagged: BoolArray
+    hot: BoolArray
     window_start: npt.NDArray[np.int64]
     p_value: FloatArray
     observed: FloatArray
@@ -185,24 +190,27 @@ def level_adjustment(observed: FloatArray, expected: FloatArray, include: BoolAr
 
 
 def scan_breakouts(observed: npt.ArrayLike, expected: npt.ArrayLike,
-                   params: BreakoutParams, *, spread: npt.ArrayLike | None = None
+                   params: BreakoutParams, *, upper: npt.ArrayLike | None = None
                    ) -> BreakoutScan:
     """Flag breakout intervals of one day (arrays aligned by interval, forecast >= 0).
 
-    `spread` (optional, e.g. (hi95 - yhat) / 1.96) is the forecast's own standard error per
-    interval; the variance is then at least spread^2, so a series the model knows poorly
-    needs a bigger jump. Two passes: the level factor first uses every earlier interval,
-    then only those the first pass did not flag, so a breakout does not raise its own
-    baseline.
+    `upper` (optional) is the forecast's 95% upper bound: (upper - expected) / upper_z is
+    then a floor on each interval's standard deviation, so a series the model knows poorly
+    needs a bigger jump. upper_z is below 1.96 on purpose: errors of neighbouring
+    intervals are correlated, so window sums vary more than independent ones. Two passes:
+    the level factor first uses every earlier interval, then only those the first pass did
+    not flag, so a breakout does not raise its own baseline.
     """
     obs = np.nan_to_num(np.asarray(observed, dtype=float), nan=0.0)
     exp = np.maximum(np.nan_to_num(np.asarray(expected, dtype=float), nan=0.0), 0.0)
     if obs.shape != exp.shape:
         raise InvalidParameter("observed", obs.shape, f"the shape of expected {exp.shape}")
-    floor = np.zeros(obs.shape) if spread is None else np.nan_to_num(
-        np.asarray(spread, dtype=float), nan=0.0) ** 2
-    if floor.shape != obs.shape:
-        raise InvalidParameter("spread", floor.shape, f"the shape of observed {obs.shape}")
+    floor = np.zeros(obs.shape)
+    if upper is not None:
+        high = np.nan_to_num(np.asarray(upper, dtype=float), nan=0.0)
+        if high.shape != obs.shape:
+            raise InvalidParameter("upper", high.shape, f"the shape of observed {obs.shape}")
+        floor = (np.maximum(high - exp, 0.0) / params.upper_z) ** 2
     include = np.ones(obs.shape, dtype=bool)
     scan = _scan(obs, exp, floor, include, params)
     return _scan(obs, exp, floor, ~scan.flagged, params)
@@ -236,25 +244,32 @@ def _scan(obs: FloatArray, exp: FloatArray, floor: FloatArray, include: BoolArra
         flagged[end[hit]] = True
     latest_ok = (exp > 0) & (obs >= exp * adjust)
     flagged &= latest_ok
-    return BreakoutScan(flagged, best_start, best_p, best_obs, best_exp, adjust)
+    hot = (exp > 0) & (obs >= params.min_ratio * exp * adjust)
+    return BreakoutScan(flagged, hot, best_start, best_p, best_obs, best_exp, adjust)
 
 
-def episodes(flagged: npt.ArrayLike, *, consecutive: int = 1, clear_after: int = 2
-             ) -> list[Episode]:
-    """Breakout episodes from per-interval flags (see the module docstring)."""
+def episodes(flagged: npt.ArrayLike, *, hot: npt.ArrayLike | None = None,
+             window_start: npt.ArrayLike | None = None, consecutive: int = 1,
+             clear_after: int = 2) -> list[Episode]:
+    """Breakout episodes from per-interval flags (see the module docstring); without `hot`
+    the flags themselves keep an episode going."""
     flags = np.asarray(flagged, dtype=bool)
+    warm = flags if hot is None else np.asarray(hot, dtype=bool)
+    starts = (np.arange(len(flags)) if window_start is None
+              else np.asarray(window_start, dtype=np.int64))
     found: list[Episode] = []
-    run, quiet, current = 0, 0, None
+    run, quiet, current, last_stop = 0, 0, None, 0
     for i, flag in enumerate(flags):
-        run = run + 1 if flag else 0
         if current is None:
+            run = run + 1 if flag and starts[i] >= last_stop else 0
             if run >= consecutive:
-                current = Episode(i - run + 1, i, None)
+                current, quiet = Episode(i - run + 1, i, None), 0
             continue
-        quiet = 0 if flag else quiet + 1
+        quiet = 0 if warm[i] else quiet + 1
         if quiet >= clear_after:
-            found.append(Episode(current.start, current.detected, i - quiet + 1))
-            current, quiet, run = None, 0, 0
+            last_stop = i - quiet + 1
+            found.append(Episode(current.start, current.detected, last_stop))
+            current, run = None, 0
     if current is not None:
         found.append(current)
     return found

@@ -15,7 +15,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from data.store import open_store
 from forecast.alert_check import AlertConfig, find_alerts
-from forecast.alerts import LifecyclePolicy, Notice, plan_changes
+from forecast.alerts import AlertState, LifecyclePolicy, Notice, plan_changes
 from forecast.errors import InvalidParameter
 from forecast.handle_time import AhtDefaults
 from forecast.interval_staffing import StaffingTargets
@@ -110,10 +110,10 @@ def run_alert_check(store: Store, config: AlertConfig, policy: LifecyclePolicy,
 def _check(store: Store, config: AlertConfig, policy: LifecyclePolicy,
            targets: Sequence[str], as_of: datetime) -> CheckReport:
     findings = find_alerts(store, config, as_of=as_of)
-    firing = store.list_alerts(state=None, limit=10_000)
+    firing = store.list_alerts(state=AlertState.FIRING, limit=100_000)
     silences = store.list_silences(active_at=as_of)
-    changes = plan_changes(findings.alerts, [r for r in firing if r.state == "firing"],
-                           now=as_of, rules=findings.rules, silences=silences, policy=policy)
+    changes = plan_changes(findings.alerts, firing, now=as_of, rules=findings.rules,
+                           silences=silences, policy=policy)
     queued = store.apply_alert_changes(changes, destinations=targets, now=as_of)
     count = {notice: sum(c.notice is notice for c in changes) for notice in Notice}
     return CheckReport(len(findings.alerts), count[Notice.FIRING], count[Notice.REPEAT],

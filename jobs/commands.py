@@ -12,6 +12,7 @@ from data.store import open_store
 from forecast.ingest import ingest_into, read_inquiry_csv
 from forecast.series import Freq
 from forecast.settings import Settings
+from jobs.alert_commands import add_alerts_parser, add_notify_parser
 from jobs.event_commands import add_events_parser
 from jobs.fit import run_fit_job
 from jobs.key_commands import add_keys_parser
@@ -86,5 +87,5 @@ def _add_scheduler(sub: argparse._SubParsersAction) -> None:  # type: ignore[typ
 
 OPERATOR_COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (  # type: ignore[type-arg]
     _add_ingest, _add_fit, _add_serve, _add_scheduler, add_events_parser,
-    add_keys_parser,
+    add_keys_parser, add_alerts_parser, add_notify_parser,
 )

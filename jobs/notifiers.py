@@ -133,7 +133,7 @@ def _alert_blocks(payload: Mapping[str, Any], *, many: bool) -> list[dict[str, A
     if payload.get("explanation"):
         fields.append(("Why", ", ".join(payload["explanation"])))
     heading = f"*{payload['title']}*\n" if many else ""
-    section = {"type": "section",
+    section = {"type": "section", "block_id": str(payload.get("idempotency_key", ""))[:255],
                "text": {"type": "mrkdwn", "text": f"{heading}{payload['summary']}"[:3000]},
                "fields": [{"type": "mrkdwn", "text": f"*{name}*\n{value}"[:2000]}
                           for name, value in fields]}

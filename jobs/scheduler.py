@@ -14,6 +14,7 @@ from apscheduler.triggers.cron import CronTrigger
 from data.store import open_store
 from forecast.settings import Settings
 from forecast.store import Store
+from jobs.alert_commands import add_alert_jobs
 from jobs.fit import FitConfig, run_fit_job
 
 logger = logging.getLogger(__name__)
@@ -48,7 +49,8 @@ def scheduled_fit(database_url: str, config: FitConfig) -> None:
 def build_scheduler(
     settings: Settings, scheduler_class: type[BaseScheduler] = BlockingScheduler
 ) -> BaseScheduler:
-    """A scheduler with the fit job registered (replacing any stored copy of it)."""
+    """A scheduler with the fit, alert check and delivery jobs registered (replacing any
+    stored copies)."""
     store = open_store(settings.database_url)
     scheduler = scheduler_class(
         jobstores={"default": SQLAlchemyJobStore(engine=store.engine)},
@@ -61,6 +63,7 @@ def build_scheduler(
         id=FIT_JOB_ID, name="refit all series", replace_existing=True,
         kwargs={"database_url": settings.database_url, "config": fit_config(settings)},
     )
+    add_alert_jobs(scheduler, settings)
     return scheduler
 
 

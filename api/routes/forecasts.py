@@ -52,10 +52,11 @@ above it): narrow the filters, or page with `limit` and the `X-Next-Cursor` (als
 would run as a formula start with `'`; `bom=true` adds a UTF-8 byte order mark for Excel.
 
 Reads without `start`/`end` are served from bytes prepared once per published run.
-Every answer carries `ETag` (run and query) and `Last-Modified` (when the run was
-published): send them back as `If-None-Match`/`If-Modified-Since` to get 304 until the
-next run. `Cache-Control: max-age` lasts until the next scheduled fit. Bodies are
-gzipped for clients that send `Accept-Encoding: gzip`.
+Every answer carries `ETag` (run, overrides and query) and `Last-Modified` (when the
+run was published, or when the planner overrides in force were first served): send
+them back as `If-None-Match`/`If-Modified-Since` to get 304 until the numbers change.
+`Cache-Control: max-age` lasts until the next scheduled fit. Bodies are gzipped for
+clients that send `Accept-Encoding: gzip`.
 """
 
 QUERY_MEMO_SIZE = 1024

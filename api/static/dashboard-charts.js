@@ -110,7 +110,7 @@ export function drawForecastChart(host, data) {
   const cx = (t) => x(t + center);
   drawYAxis(svg, { y, yMax, step, m, width });
   drawMarkers(svg, data, { x, m, height, t0, t1 });
-  drawXAxis(svg, { x, m, height, t0, t1, daily: data.stepMs >= DAY_MS });
+  drawXAxis(svg, { x, m, height, t0, t1 });
   const gap = data.stepMs * 1.5;
   const series = el("g", { class: "series" }, svg);
   el("path", { d: bandPath(data.forecast, cx, y, "lo95", "hi95", gap), fill: COLORS.band,
@@ -141,17 +141,15 @@ function drawYAxis(svg, { y, yMax, step, m, width }) {
     transform: `rotate(-90 14 ${m.top + (y(0) - m.top) / 2})` }, axis, "Inquiries");
 }
 
-function drawXAxis(svg, { x, m, height, t0, t1, daily }) {
+function drawXAxis(svg, { x, m, height, t0, t1 }) {
   const axis = el("g", { class: "axis x-axis" }, svg);
   const base = height - m.bottom;
   el("line", { x1: m.left, x2: x(t1), y1: base, y2: base, class: "tick" }, axis);
-  const spanDays = (t1 - t0) / DAY_MS;
-  const every = daily ? 7 : Math.max(1, Math.ceil(spanDays / 12));
-  const first = Math.ceil(t0 / DAY_MS) * DAY_MS;
-  for (let t = first; t <= t1; t += DAY_MS) {
-    const day = new Date(t).getUTCDay();
-    const index = Math.round((t - first) / DAY_MS);
-    if (daily ? day !== 1 : index % every !== 0) continue;  // daily: Mondays
+  const dayPx = x(t0 + DAY_MS) - x(t0);
+  const every = [1, 2, 7, 14, 28].find((days) => days * dayPx >= 76) ?? 56;
+  let t = Math.ceil(t0 / DAY_MS) * DAY_MS;
+  if (every >= 7) t += ((8 - new Date(t).getUTCDay()) % 7) * DAY_MS;  // weeks start on Monday
+  for (; t <= t1 && x(t) <= x(t1) - 24; t += every * DAY_MS) {  // none cut off at the edge
     el("line", { x1: x(t), x2: x(t), y1: base, y2: base + 5, class: "tick" }, axis);
     el("text", { x: x(t), y: base + 18, "text-anchor": "middle" }, axis, dayLabel(t));
   }
@@ -192,8 +190,10 @@ function drawMarkers(svg, data, { x, m, height, t0, t1 }) {
     const bar = el("rect", { x: x(start), y: row, width: Math.max(3, x(end) - x(start)),
       height: 12, rx: 3, fill: COLORS.event, "fill-opacity": "0.55", class: "event" }, g);
     el("title", {}, bar, `${e.name} (${e.kind}) ${isoDay(e.start)} – ${isoDay(e.end)}`);
-    el("text", { x: x(start) + 4, y: row + 10, class: "marker-label event-label" }, g,
-      `${e.name} · ${e.kind}`);
+    const right = x(start) > (m.left + x(t1)) / 2;  // the label goes beside the bar, inwards
+    el("text", { x: right ? x(start) - 6 : x(end) + 6, y: row + 10,
+      "text-anchor": right ? "end" : "start", class: "marker-label event-label" }, g,
+    `${e.name} · ${e.kind}`);
   });
 }
 
@@ -220,7 +220,7 @@ function addHover(host, svg, data, { cx, m, height, width }) {
     line.setAttribute("x1", cx(point.t));
     line.setAttribute("x2", cx(point.t));
     line.setAttribute("visibility", "visible");
-    tip.replaceChildren(...tooltipLines(point, holidays, daily));
+    tip.replaceChildren(...tooltipLines(point, { holidays, events: data.events, daily }));
     tip.hidden = false;
     const left = (cx(point.t) / width) * box.width;
     tip.style.left = `${Math.min(left + 12, box.width - 190)}px`;
@@ -242,7 +242,7 @@ function nearest(points, position, px) {
   return best;
 }
 
-function tooltipLines(point, holidays, daily) {
+function tooltipLines(point, { holidays, events, daily }) {
   const lines = [];
   const add = (text, tag = "div", cls = "") => {
     const node = document.createElement(tag);
@@ -260,6 +260,9 @@ function tooltipLines(point, holidays, daily) {
   }
   const holiday = holidays.get(isoDay(point.t));
   if (holiday) add(holiday, "div", "mark");
+  for (const e of events) {
+    if (point.t >= e.start && point.t < e.end + DAY_MS) add(`${e.name} (${e.kind})`, "div", "mark");
+  }
   return lines;
 }
 

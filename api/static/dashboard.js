@@ -6,6 +6,7 @@ import { clock, dayLabel, drawForecastChart, drawHeatmap, formatCount, isoDay, w
 
 const KEY_STORAGE = "vocast.apiKey";
 const ALL = "";  // the channel value of all-channel series
+const TOTAL = "(all)";  // the category of the published all-category totals
 const DAY_MS = 86400000;
 const FREQ_MINUTES = { D: 1440, "60min": 60, "30min": 30, "15min": 15 };
 const FREQ_LABELS = { D: "Daily", "60min": "Hourly", "30min": "30 minutes", "15min": "15 minutes" };
@@ -90,13 +91,19 @@ async function getJson(path, params) {
 
 /** Whether the server has a route (from its OpenAPI document; assume yes without one). */
 function hasRoute(path) {
-  return state.paths === null || state.paths.has(path);
+  return state.paths === null || path in state.paths;
+}
+
+/** Whether GET `path` documents the query parameter `name`. */
+function hasParameter(path, name) {
+  const parameters = state.paths?.[path]?.get?.parameters ?? [];
+  return parameters.some((p) => p.name === name);
 }
 
 async function loadRoutes() {
   try {
     const response = await fetch("/openapi.json");
-    if (response.ok) state.paths = new Set(Object.keys((await response.json()).paths ?? {}));
+    if (response.ok) state.paths = (await response.json()).paths ?? null;
   } catch {
     state.paths = null;
   }
@@ -106,8 +113,9 @@ async function loadRoutes() {
 
 const minutesOf = (freq) => FREQ_MINUTES[freq] ?? 1440;
 
+/** Stored series of a category (every one for TOTAL), optionally of a channel and freq. */
 function seriesOf(category, channel = null, freq = null) {
-  return state.series.filter((s) => s.category === category
+  return state.series.filter((s) => (category === TOTAL || s.category === category)
     && (channel === null || channel === ALL || s.channel === channel)
     && (freq === null || s.freq === freq));
 }
@@ -119,14 +127,23 @@ function setOptions(select, options, wanted) {
   return select.value;
 }
 
+/** Whether the fit publishes a sum for the selection: it does for two series or more. */
+function hasAggregate(category) {
+  return new Set(seriesOf(category).map((s) => `${s.category}\n${s.channel}`)).size > 1
+    || seriesOf(category).some((s) => s.channel === ALL);
+}
+
 function fillPickers() {
   const categories = [...new Set(state.series.map((s) => s.category))]
     .sort((a, b) => a.localeCompare(b));
-  state.category = setOptions($("category"), categories.map((c) => [c, c]), state.category);
+  const total = hasAggregate(TOTAL) ? [[TOTAL, "All categories"]] : [];
+  state.category = setOptions($("category"), [...total, ...categories.map((c) => [c, c])],
+    state.category ?? categories[0]);
   const channels = [...new Set(seriesOf(state.category).map((s) => s.channel))]
     .filter(Boolean).sort();
-  state.channel = setOptions($("channel"),
-    [[ALL, "All channels"], ...channels.map((c) => [c, c])], state.channel);
+  const all = hasAggregate(state.category) ? [[ALL, "All channels"]] : [];
+  state.channel = setOptions($("channel"), [...all, ...channels.map((c) => [c, c])],
+    state.channel);
   const freqs = [...new Set(["D", ...seriesOf(state.category, state.channel).map((s) => s.freq)])]
     .sort((a, b) => minutesOf(b) - minutesOf(a));
   state.freq = setOptions($("freq"), freqs.map((f) => [f, FREQ_LABELS[f] ?? f]), state.freq);
@@ -152,7 +169,8 @@ function lastObserved(freq) {
 }
 
 function label() {
-  return `${state.category} · ${state.channel || "all channels"}`;
+  const category = state.category === TOTAL ? "all categories" : state.category;
+  return `${category} · ${state.channel || "all channels"}`;
 }
 
 // ---- page sections -----------------------------------------------------------------
@@ -203,9 +221,16 @@ async function loadChart(generation) {
   const start = Math.floor(anchor / DAY_MS) * DAY_MS
     - ((daily ? HISTORY_DAYS.daily : HISTORY_DAYS.intraday) - 1) * DAY_MS;
   const end = Math.floor(forecast.at(-1).t / DAY_MS) * DAY_MS + DAY_MS;
-  const [actual, holidays, events] = await Promise.all([
-    loadActuals(freq, start), loadHolidays(start, end), loadEvents(start, end)]);
+  let loaded;
+  try {
+    loaded = await Promise.all([loadActuals(freq, start), loadHolidays(start, end),
+      loadEvents(start, end)]);
+  } catch (error) {
+    if (generation === state.generation) message(host, `Actuals unavailable: ${error.message}`, true);
+    return;
+  }
   if (generation !== state.generation) return;
+  const [actual, holidays, events] = loaded;
   const data = { actual, forecast, holidays, events, stepMs, label: `${label()} · ${freq}` };
   state.drawn.chart = data;
   drawForecastChart(host, data);
@@ -220,9 +245,10 @@ async function loadChart(generation) {
 async function loadActuals(freq, start) {
   const stored = seriesOf(state.category, state.channel, freq).length > 0;
   const source = stored || freq !== "D" ? freq : finestIntraday();
-  const ownTotal = seriesOf(state.category, null, source).some((s) => s.channel === ALL);
-  const params = { category: state.category, freq: source, start: isoDay(start),
-    channel: state.channel === ALL && !ownTotal ? null : state.channel };
+  const ownTotal = state.category !== TOTAL
+    && seriesOf(state.category, null, source).some((s) => s.channel === ALL);
+  const params = { category: state.category === TOTAL ? null : state.category, freq: source,
+    start: isoDay(start), channel: state.channel === ALL && !ownTotal ? null : state.channel };
   setCsv("csv-actuals", "/v1/observations", params);
   if (!source) return [];
   const body = await getJson("/v1/observations", params);
@@ -247,7 +273,8 @@ async function loadHolidays(start, end) {
 
 async function loadEvents(start, end) {
   try {
-    const rows = await getJson("/v1/events", { category: state.category });
+    const category = state.category === TOTAL ? null : state.category;
+    const rows = await getJson("/v1/events", { category });
     return rows.map((e) => ({ start: wallTime(e.start), end: wallTime(e.end), name: e.name,
       kind: e.kind })).filter((e) => e.end + DAY_MS > start && e.start < end);
   } catch {
@@ -285,15 +312,15 @@ async function loadStaffing(generation) {
     return;
   }
   const step = minutesOf(freq) * 60000;
-  const first = Math.floor((lastObserved(freq) + step) / DAY_MS) * DAY_MS;
-  const params = { ...seriesParams(freq), start: isoDay(first),
-    end: isoDay(first + STAFFING_DAYS * DAY_MS) };
-  setCsv("csv-staffing", "/v1/staffing", params);
+  const last = lastObserved(freq);
+  const from = Math.floor((last + step) / DAY_MS) * DAY_MS;
+  const until = from + (STAFFING_DAYS + 1) * DAY_MS;  // a spare day: today may be over
   let body;
   let holidays;
   try {
-    [body, holidays] = await Promise.all([getJson("/v1/staffing", params),
-      loadHolidays(first, first + STAFFING_DAYS * DAY_MS)]);
+    [body, holidays] = await Promise.all([
+      getJson("/v1/staffing", { ...seriesParams(freq), start: isoDay(from), end: isoDay(until) }),
+      loadHolidays(from, until)]);
   } catch (error) {
     if (generation !== state.generation) return;
     message(host, `Staffing unavailable: ${error.message}`, true);
@@ -301,11 +328,16 @@ async function loadStaffing(generation) {
     return;
   }
   if (generation !== state.generation) return;
-  drawStaffing(host, body, { first, freq, holidays });
+  const rows = body.rows.map((r) => ({ ...r, t: wallTime(r.ts) })).filter((r) => r.t > last);
+  const busy = rows.find((r) => r.volume > 0);
+  const first = busy ? Math.floor(busy.t / DAY_MS) * DAY_MS : from;  // the next open day
+  const end = first + STAFFING_DAYS * DAY_MS;
+  setCsv("csv-staffing", "/v1/staffing",
+    { ...seriesParams(freq), start: isoDay(first), end: isoDay(end) });
+  drawStaffing(host, rows.filter((r) => r.t < end), { first, freq, holidays });
 }
 
-function drawStaffing(host, body, { first, freq, holidays }) {
-  const rows = body.rows.map((r) => ({ ...r, t: wallTime(r.ts) }));
+function drawStaffing(host, rows, { first, freq, holidays }) {
   const days = Array.from({ length: STAFFING_DAYS }, (_, i) => first + i * DAY_MS);
   const data = { rows, days, stepMinutes: minutesOf(freq), label: `${label()} · ${freq}`,
     holidays: new Map(holidays.map((h) => [isoDay(h.t), h.name])) };
@@ -324,9 +356,9 @@ function drawStaffing(host, body, { first, freq, holidays }) {
 
 // ---- alerts ------------------------------------------------------------------------
 
-function alertRows(body) {
-  return Array.isArray(body) ? body : (body.alerts ?? body.rows ?? []);
-}
+const ALERT_CSV_COLUMNS = ["id", "rule", "state", "category", "channel", "freq", "window_start",
+  "window_end", "peak_ts", "volume", "baseline", "ratio", "agents_needed", "agents_planned",
+  "summary"];
 
 async function loadAlerts(generation) {
   const host = $("alerts");
@@ -335,66 +367,83 @@ async function loadAlerts(generation) {
     setTile("kpi-alerts", "–", "alerts unavailable");
     return;
   }
-  setCsv("csv-alerts", "/v1/alerts", { state: "firing" });
   let alerts;
   try {
-    alerts = alertRows(await getJson("/v1/alerts", { state: "firing" }));
+    alerts = (await getJson("/v1/alerts", { state: "firing" })).alerts;
   } catch (error) {
     if (generation === state.generation) message(host, `Alerts unavailable: ${error.message}`, true);
     setTile("kpi-alerts", "–", "alerts unavailable");
     return;
   }
   if (generation !== state.generation) return;
-  const mine = alerts.filter((a) => a.category === state.category);
-  setTile("kpi-alerts", String(alerts.length), `${mine.length} for ${state.category}`);
+  offerAlertsCsv(alerts);
+  const mine = alerts.filter(isSelected);
+  setTile("kpi-alerts", String(alerts.length),
+    state.category === TOTAL ? "" : `${mine.length} for ${state.category}`);
   if (!alerts.length) {
     message(host, "No alerts are firing.");
     return;
   }
   const list = document.createElement("ul");
   list.className = "alert-list";
-  const ordered = [...mine, ...alerts.filter((a) => a.category !== state.category)];
-  list.append(...ordered.map(alertItem));
+  list.append(...[...mine, ...alerts.filter((a) => !isSelected(a))].map(alertItem));
   host.replaceChildren(list);
+}
+
+function isSelected(alert) {
+  return alert.category === state.category
+    && (state.channel === ALL || alert.channel === state.channel);
+}
+
+/** The server's CSV when GET /v1/alerts takes `format`; else this list as CSV. */
+function offerAlertsCsv(alerts) {
+  const link = $("csv-alerts");
+  if (hasParameter("/v1/alerts", "format")) {
+    setCsv("csv-alerts", "/v1/alerts", { state: "firing" });
+    delete link.dataset.local;
+    return;
+  }
+  const quote = (value) => `"${String(value ?? "").replaceAll('"', '""')}"`;
+  const lines = alerts.map((a) => ALERT_CSV_COLUMNS.map((c) => quote(a[c])).join(","));
+  state.alertsCsv = [ALERT_CSV_COLUMNS.join(","), ...lines].join("\n") + "\n";
+  link.href = "#alerts";
+  link.dataset.local = "vocast-alerts-firing.csv";
 }
 
 function alertItem(alert) {
   const item = document.createElement("li");
-  const ahead = String(alert.rule ?? "").startsWith("ahead");
-  item.className = `alert ${ahead ? "ahead" : "breakout"}`
-    + `${alert.category === state.category ? " current" : ""}`;
+  const ahead = alert.rule === "ahead_peak";
+  item.className = `alert ${ahead ? "ahead" : "breakout"}${isSelected(alert) ? " current" : ""}`;
+  item.dataset.alertId = String(alert.id);
   const title = document.createElement("div");
   title.className = "title";
-  title.textContent = alert.title ?? `${ahead ? "Peak ahead" : "Breakout now"}: `
-    + `${alert.category}${alert.channel ? `/${alert.channel}` : ""}`;
+  const series = `${alert.category === TOTAL ? "all categories" : alert.category}`
+    + `${alert.channel ? ` · ${alert.channel}` : ""}`;
+  title.textContent = `${ahead ? "Peak ahead" : "Breakout now"}: ${series}`;
+  title.title = `${alert.window_start} – ${alert.window_end}`;
   const actions = document.createElement("div");
   actions.className = "actions";
   for (const hours of SILENCE_HOURS) {
     const button = document.createElement("button");
     button.type = "button";
     button.textContent = `Silence ${hours < 24 ? `${hours} h` : `${hours / 24} day`}`;
+    button.title = `Mute ${ahead ? "peak" : "breakout"} alerts of ${series} for ${hours} hours`;
     button.addEventListener("click", () => silence(alert, hours, actions));
     actions.append(button);
   }
   const summary = document.createElement("div");
   summary.className = "summary";
-  summary.textContent = alert.summary ?? alertWindow(alert);
+  summary.textContent = alert.summary;
   item.append(title, actions, summary);
   return item;
 }
 
-function alertWindow(alert) {
-  const when = alert.start ? `from ${dayLabel(wallTime(alert.start), true)}` : "";
-  const size = alert.volume != null ? `expected ${formatCount(alert.volume)}` : "";
-  const normal = alert.baseline != null ? ` vs ${formatCount(alert.baseline)}` : "";
-  return `${size}${normal} ${when}`.trim();
-}
-
+/** Mute this alert's rule on its series (channel "" = the all-channel series only). */
 async function silence(alert, hours, actions) {
   for (const button of actions.querySelectorAll("button")) button.disabled = true;
   const until = new Date(Date.now() + hours * 3600000).toISOString();
-  const body = { category: alert.category, channel: alert.channel ?? null,
-    rule: alert.rule ?? null, until, comment: "silenced from the dashboard" };
+  const body = { category: alert.category, channel: alert.channel ?? ALL, rule: alert.rule,
+    until, comment: "silenced from the dashboard" };
   const response = await request(apiUrl("/v1/silences"), { method: "POST",
     headers: { "Content-Type": "application/json", Accept: "application/json" },
     body: JSON.stringify(body) });
@@ -415,7 +464,7 @@ const percent = (value) => (value == null ? "–" : `${(value * 100).toFixed(1)}
 
 async function loadAccuracy(generation) {
   const host = $("accuracy");
-  const params = { category: state.category };
+  const params = { category: state.category === TOTAL ? null : state.category };
   setCsv("csv-accuracy", "/v1/accuracy", params);
   let body;
   try {
@@ -429,21 +478,31 @@ async function loadAccuracy(generation) {
   }
   if (generation !== state.generation) return;
   const rows = body.series.filter((s) => state.channel === ALL || (s.channel ?? ALL) === state.channel);
-  const current = rows.find((s) => (s.channel ?? ALL) === state.channel && s.freq === state.freq);
-  setTile("kpi-wape", current ? percent(current.wape) : "–",
-    current ? `${current.model} · ${current.folds} folds` : "no backtest for this series");
+  const current = rows.find(isCurrent);
+  const summed = state.channel === ALL && hasAggregate(state.category);
+  setTile("kpi-wape", current ? percent(current.wape) : "–", current
+    ? `${current.model} · ${current.folds} folds`
+    : (summed && rows.length ? "a sum: see its series below" : "no backtest for this series"));
   if (!rows.length) {
     message(host, `No backtest for ${label()}: series forecast by a fixed model `
       + "(not auto) are not backtested.");
     return;
   }
-  host.replaceChildren(accuracyTable(rows));
+  const wrap = document.createElement("div");
+  wrap.className = "table-wrap";
+  wrap.append(accuracyTable(rows));
+  host.replaceChildren(wrap);
+}
+
+function isCurrent(s) {
+  return s.category === state.category && (s.channel ?? ALL) === state.channel
+    && s.freq === state.freq;
 }
 
 function accuracyTable(rows) {
   const table = document.createElement("table");
   const head = table.createTHead().insertRow();
-  for (const text of ["Channel", "Interval", "Model", "WAPE", "80% cover", "95% cover",
+  for (const text of ["Series", "Interval", "Model", "WAPE", "80% in", "95% in",
     "vs naive"]) {
     const th = document.createElement("th");
     th.textContent = text;
@@ -452,14 +511,17 @@ function accuracyTable(rows) {
   const tbody = table.createTBody();
   for (const s of rows) {
     const row = tbody.insertRow();
-    if ((s.channel ?? ALL) === state.channel && s.freq === state.freq) row.className = "current";
+    if (isCurrent(s)) row.className = "current";
     const gain = s.improvement_vs_seasonal_naive;
-    const cells = [s.channel ?? "all", FREQ_LABELS[s.freq] ?? s.freq, s.model, percent(s.wape),
+    const cells = [`${s.category} · ${s.channel ?? "all channels"}`,
+      FREQ_LABELS[s.freq] ?? s.freq, s.model, percent(s.wape),
       percent(s.coverage80), percent(s.coverage95),
-      gain == null ? "–" : `${gain >= 0 ? "−" : "+"}${Math.abs(gain * 100).toFixed(0)}% error`];
+      gain == null ? "–" : `${gain >= 0 ? "−" : "+"}${Math.abs(gain * 100).toFixed(0)}%`];
     cells.forEach((text, i) => {
       const cell = row.insertCell();
       cell.textContent = text;
+      if (i === 0) cell.className = "series";
+      if (i === 2) cell.className = "model";
       if (i === 4) cell.className = coverageClass(s.coverage80, 0.8);
       if (i === 5) cell.className = coverageClass(s.coverage95, 0.95);
       if (i === 6 && gain != null) cell.className = gain >= 0 ? "good" : "poor";
@@ -500,6 +562,10 @@ async function refresh() {
 }
 
 async function download(link) {
+  if (link.dataset.local) {
+    save(new Blob([state.alertsCsv ?? ""], { type: "text/csv;charset=utf-8" }), link.dataset.local);
+    return;
+  }
   const response = await request(link.href, { headers: { Accept: "text/csv" } });
   if (!response.ok) {
     toast(`Download failed: ${await errorMessage(response)}`);
@@ -507,13 +573,17 @@ async function download(link) {
   }
   const disposition = response.headers.get("content-disposition") ?? "";
   const name = /filename="?([^";]+)"?/.exec(disposition)?.[1] ?? `vocast-${link.id.slice(4)}.csv`;
-  const url = URL.createObjectURL(await response.blob());
-  const save = document.createElement("a");
-  save.href = url;
-  save.download = name;
-  document.body.append(save);
-  save.click();
-  save.remove();
+  save(await response.blob(), name);
+}
+
+function save(blob, name) {
+  const url = URL.createObjectURL(blob);
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = name;
+  document.body.append(link);
+  link.click();
+  link.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10000);
 }
 
@@ -538,6 +608,10 @@ function wire() {
   $("key-button").hidden = !sessionStorage.getItem(KEY_STORAGE);
   $("key-button").addEventListener("click", () => {
     askForKey("Enter the API key to use in this tab.").then(refresh, () => {});
+  });
+  window.addEventListener("hashchange", () => {
+    readHash();
+    refresh();
   });
   let timer = null;
   window.addEventListener("resize", () => {

@@ -17,7 +17,6 @@ from forecast.series import LEVELS, Forecast, History, make_forecast
 
 _GENERIC_KINDS = (NORMAL, PRE_HOLIDAY, *POST_HOLIDAY)
 _MIN_RATIO_TO_RESCALE = 0.15
-UNSEEN_HOLIDAY_WEIGHT = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,14 +31,25 @@ class DayEffects:
             return 1.0
         if kind in self.by_kind:
             return self.by_kind[kind]
+        if kind.startswith(PRE_HOLIDAY):
+            return self.by_kind.get(PRE_HOLIDAY, 1.0)
         if kind in _GENERIC_KINDS or kind.startswith("event:"):
             return 1.0
         return self.unseen_holiday
 
 
-def _kinds_for(history: History, days: pd.DatetimeIndex) -> pd.Series:
+def off_weekdays(daily: pd.Series) -> tuple[int, ...]:
+    """Weekdays this series is closed or nearly empty on (under a third of its busiest)."""
+    means = daily.groupby(pd.DatetimeIndex(daily.index).day_of_week).mean()
+    if means.empty or means.max() <= 0:
+        return (5, 6)
+    return tuple(int(d) for d in means.index if means[d] < means.max() / 3)
+
+
+def _kinds_for(history: History, days: pd.DatetimeIndex, off: tuple[int, ...]) -> pd.Series:
     events = tuple(e for e in history.events if isinstance(e, Event))
-    return day_kinds(days, history.country, events=events, category=history.key.category)
+    return day_kinds(days, history.country, events=events, category=history.key.category,
+                     off_weekdays=off)
 
 
 def learn_day_effects(daily: pd.Series, kinds: pd.Series) -> tuple[DayEffects, pd.Series]:
@@ -52,15 +62,27 @@ def learn_day_effects(daily: pd.Series, kinds: pd.Series) -> tuple[DayEffects, p
     ratio = (daily + 0.5) / (reference + 0.5)
     ratio[(kinds == NORMAL) | reference.isna()] = np.nan
     by_kind: dict[str, float] = {}
-    for kind, values in ratio.dropna().groupby(kinds):
-        n = len(values)
-        by_kind[str(kind)] = float(np.clip(1 + n / (n + 1) * (values.median() - 1), 0.0, 5.0))
-    holiday_effects = [v for k, v in by_kind.items()
-                       if k not in _GENERIC_KINDS and not k.startswith("event:")]
-    pooled = float(np.median(holiday_effects)) if holiday_effects else 1.0
-    # A holiday never seen in this series may or may not close it: hedge halfway.
-    hedged = 1.0 - UNSEEN_HOLIDAY_WEIGHT * (1.0 - pooled)
-    return DayEffects(by_kind=by_kind, unseen_holiday=hedged), ratio
+    raw: dict[str, float] = {}
+    generic = kinds.where(~kinds.str.startswith(PRE_HOLIDAY), PRE_HOLIDAY)
+    for frame_kinds in (kinds, generic):
+        for kind, values in ratio.dropna().groupby(frame_kinds):
+            n = len(values)
+            median = float(values.median())
+            raw.setdefault(str(kind), median)
+            # A closure tends to repeat; a partial dip is shrunk towards normal.
+            weight = 1.0 if median < _MIN_RATIO_TO_RESCALE else n / (n + 1)
+            effect = float(np.clip(1 + weight * (median - 1), 0.0, 5.0))
+            by_kind.setdefault(str(kind), effect)
+    # Closing on a holiday is a decision per holiday and does not carry over to others;
+    # the dip on holidays the queue stayed open does.
+    open_holidays = [by_kind[k] for k, r in raw.items()
+                     if _is_holiday_kind(k) and r >= _MIN_RATIO_TO_RESCALE]
+    pooled = float(np.median(open_holidays)) if open_holidays else 1.0
+    return DayEffects(by_kind=by_kind, unseen_holiday=pooled), ratio
+
+
+def _is_holiday_kind(kind: str) -> bool:
+    return kind not in _GENERIC_KINDS and not kind.startswith(("event:", PRE_HOLIDAY))
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,13 +90,14 @@ class _FittedAdjusted:
     inner: Fitted
     history: History
     effects: DayEffects
+    off: tuple[int, ...]
     name: str
 
     def predict(self, horizon: int, levels: tuple[int, ...] = LEVELS) -> Forecast:
         base = self.inner.predict(horizon, levels)
         days = normalise_day(base.ds)
         unique_days = pd.DatetimeIndex(days.unique())
-        kinds = _kinds_for(self.history, unique_days)
+        kinds = _kinds_for(self.history, unique_days, self.off)
         factor_by_day = pd.Series([self.effects.factor(k) for k in kinds], index=unique_days)
         factor = factor_by_day.reindex(days).to_numpy()
         bounds = {lvl: (lo * factor, hi * factor) for lvl, (lo, hi) in base.bounds.items()}
@@ -93,11 +116,12 @@ class CalendarAdjusted:
         day_of = normalise_day(index)
         daily = history.y.groupby(day_of).sum()
         daily.index = pd.DatetimeIndex(daily.index)
-        kinds = _kinds_for(history, pd.DatetimeIndex(daily.index))
+        off = off_weekdays(daily)
+        kinds = _kinds_for(history, pd.DatetimeIndex(daily.index), off)
         effects, ratio = learn_day_effects(daily, kinds)
         cleaned = _normalised_history(history, day_of, ratio)
         inner = self.inner.fit(replace(history, y=cleaned))
-        return _FittedAdjusted(inner, history, effects, self.name or self.inner.name)
+        return _FittedAdjusted(inner, history, effects, off, self.name or self.inner.name)
 
 
 def _normalised_history(history: History, day_of: pd.DatetimeIndex, ratio: pd.Series) -> pd.Series:

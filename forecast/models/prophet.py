@@ -19,10 +19,10 @@ UNCERTAINTY_SAMPLES = 300
 MAX_FIT_DAYS = 3 * 366
 
 
-def _new_prophet(history: History, *, with_holidays: bool) -> Any:
+def _new_prophet(history: History, y: pd.Series, *, with_holidays: bool) -> Any:
     from prophet import Prophet  # heavy import, only when used
 
-    span_days = (history.y.index[-1] - history.y.index[0]).days
+    span_days = (y.index[-1] - y.index[0]).days
     model = Prophet(
         yearly_seasonality=span_days >= 365 * 2 - 30,
         weekly_seasonality=True,
@@ -77,6 +77,6 @@ class ProphetModel:
         index = pd.DatetimeIndex(y.index)
         frame = pd.DataFrame({"ds": index.tz_localize(None) if index.tz is not None else index,
                               "y": y.to_numpy(dtype=float)})
-        model = _new_prophet(history, with_holidays=self.with_holidays)
+        model = _new_prophet(history, y, with_holidays=self.with_holidays)
         model.fit(frame)
         return _FittedProphet(history, model, self.name)

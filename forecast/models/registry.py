@@ -69,7 +69,8 @@ MODELS: dict[str, Builder] = {
         DailySplit(WeekAverage(weeks=8)), name="split_week_average"),
     "week_average_yoy": lambda _f, _h: CalendarAdjusted(
         YearlyAdjusted(WeekAverage(weeks=8)), name="week_average_yoy"),
-    "ets_yoy": lambda _f, _h: CalendarAdjusted(YearlyAdjusted(Ets()), name="ets_yoy"),
+    "ets_yoy": lambda freq, _h: CalendarAdjusted(
+        YearlyAdjusted(DailySplit(Ets()) if freq.is_intraday else Ets()), name="ets_yoy"),
     "seasonal_naive_cal": lambda _f, _h: CalendarAdjusted(SeasonalNaive(),
                                                           name="seasonal_naive_cal"),
     "week_average_cal": lambda _f, _h: CalendarAdjusted(WeekAverage(weeks=8),

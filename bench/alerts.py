@@ -1,0 +1,229 @@
+"""Spike alerts on the synthetic sample with injected spikes; prints figures, asserts nothing.
+
+    python -m bench.alerts [--weeks 26] [--seed 7] [--model daily_split] [--workers 2]
+
+Live rule: every Monday of the last `--weeks` weeks, each 30-minute series is forecast a
+week ahead from its previous 16 weeks (`--model`, KR holidays and the known events), as a
+published run would be. Each day's actuals are then scanned interval by interval with the
+default `BreakoutParams`, as the 5-minute check would see them. An episode overlapping an
+injected spike [onset, end) of the same series catches it, with delay = intervals from the
+onset to the interval whose count confirmed it (0 = the onset interval itself); any other
+episode is a false alarm.
+
+Ahead rule: on the same Mondays each series' daily totals are forecast 14 days ahead
+(`ets`, all history before the Monday) and compared with the same-weekday median of the
+last 4 weeks of actuals (default `PeakParams`). A true peak day is one whose actual total
+clears the same thresholds against the actuals before it; days of series hit by an
+injected (unforeseeable) intraday spike are left out. Lead time = days from the first
+Monday whose forecast flagged the day to the day.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from data.samples.generate import SampleData, daily_totals, generate
+from forecast.calendar import Event
+from forecast.pipeline import SeriesRequest, forecast_series
+from forecast.series import Freq, SeriesKey
+from forecast.spikes import (
+    BreakoutParams,
+    PeakParams,
+    episodes,
+    find_peaks,
+    normal_level,
+    scan_breakouts,
+)
+
+COUNTRY = "KR"
+HISTORY_WEEKS = 16
+AHEAD_DAYS = 14
+STEP = pd.Timedelta(minutes=30)
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    key: SeriesKey
+    counts: pd.Series
+    start: pd.Timestamp
+    freq: Freq
+    horizon: int
+    model: str
+    events: tuple[Event, ...]
+
+
+def _events(sample: SampleData) -> tuple[Event, ...]:
+    return tuple(Event(r.name, r.kind, r.start.date(), r.end.date(),
+                       tuple(c for c in r.categories.split(";") if c))
+                 for r in sample.events.itertuples())
+
+
+def _by_series(frame: pd.DataFrame) -> dict[SeriesKey, pd.Series]:
+    return {SeriesKey(str(c), str(k)): part.set_index("ts")["count"].astype(float).sort_index()
+            for (c, k), part in frame.groupby(["category", "channel"], sort=True)}
+
+
+def _forecast(task: Task) -> tuple[SeriesKey, pd.Timestamp, pd.DataFrame]:
+    request = SeriesRequest(task.key, task.counts, task.freq)
+    result = forecast_series(request, horizon=task.horizon, start=task.start, model=task.model,
+                             country=COUNTRY, events=task.events)
+    return task.key, task.start, pd.DataFrame(
+        {"yhat": result.mean, "hi95": result.bounds[95][1]}, index=result.ds)
+
+
+def _run(tasks: list[Task], workers: int) -> list[tuple[SeriesKey, pd.Timestamp, pd.DataFrame]]:
+    if workers <= 1:
+        return [_forecast(t) for t in tasks]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(_forecast, tasks, chunksize=4))
+
+
+def _live_tasks(series: dict[SeriesKey, pd.Series], mondays: list[pd.Timestamp], model: str,
+                events: tuple[Event, ...]) -> list[Task]:
+    tasks = []
+    for monday in mondays:
+        for key, counts in series.items():
+            history = counts[(counts.index < monday)
+                             & (counts.index >= monday - pd.Timedelta(weeks=HISTORY_WEEKS))]
+            tasks.append(Task(key, history, monday, Freq.M30, 7 * 48, model, events))
+    return tasks
+
+
+def _spike_slots(spikes: pd.DataFrame, key: SeriesKey, day_index: pd.DatetimeIndex
+                 ) -> list[tuple[int, int, int]]:
+    """(row id, onset position, end position) of the series' spikes on this day."""
+    mine = spikes[(spikes["category"] == key.category) & (spikes["channel"] == key.channel)]
+    out = []
+    for row in mine.itertuples():
+        if row.onset in day_index:
+            onset = day_index.get_loc(row.onset)
+            out.append((row.Index, onset, onset + int((row.end - row.onset) / STEP)))
+    return out
+
+
+def live_figures(runs: list[tuple[SeriesKey, pd.Timestamp, pd.DataFrame]],
+                 series: dict[SeriesKey, pd.Series], spikes: pd.DataFrame,
+                 params: BreakoutParams) -> tuple[dict[int, int], list[tuple[SeriesKey, str]]]:
+    """Delay per caught spike (by spike row) and the false alarms (series, time)."""
+    caught: dict[int, int] = {}
+    false: list[tuple[SeriesKey, str]] = []
+    for key, _start, frame in runs:
+        observed = series[key].reindex(frame.index).fillna(0.0)
+        for _day, part in frame.groupby(frame.index.normalize()):
+            obs = observed.loc[part.index].to_numpy()
+            scan = scan_breakouts(obs, part["yhat"].to_numpy(), params,
+                                  upper=part["hi95"].to_numpy())
+            found = episodes(scan.flagged, hot=scan.hot, window_start=scan.window_start,
+                             consecutive=params.consecutive, clear_after=params.clear_after)
+            slots = _spike_slots(spikes, key, pd.DatetimeIndex(part.index))
+            for episode in found:
+                stop = len(obs) if episode.stop is None else episode.stop
+                hits = [(i, on) for i, on, end in slots if episode.start < end and stop > on]
+                for row, onset in hits:
+                    delay = max(0, episode.detected - onset)
+                    caught[row] = min(delay, caught.get(row, delay))
+                if not hits:
+                    false.append((key, str(part.index[episode.detected])))
+    return caught, false
+
+
+def _print_live(caught: dict[int, int], false: list[tuple[SeriesKey, str]],
+                spikes: pd.DataFrame, weeks: int, categories: int) -> None:
+    big = spikes[spikes["factor"] >= 1.5]
+    delays = [caught[i] for i in big.index if i in caught]
+    print(f"live rule: {len(delays)}/{len(big)} injected spikes of 1.5x or more caught "
+          f"({len(delays) / max(1, len(big)):.0%}); median detection delay "
+          f"{np.median(delays) if delays else float('nan'):.1f} intervals "
+          f"(delays {sorted(delays)})")
+    print(f"  false alarms: {len(false)} over {weeks} weeks = "
+          f"{len(false) / (weeks * categories):.2f} per category per week "
+          f"({len(false) / (weeks * 7):.2f} per day over all series)")
+    for row in big.itertuples():
+        if row.Index not in caught:
+            print(f"  missed: {row.name} {row.category}/{row.channel} {row.onset:%Y-%m-%d %H:%M}"
+                  f" x{row.factor} for {int((row.end - row.onset) / STEP)} intervals")
+
+
+def _ahead_tasks(daily: dict[SeriesKey, pd.Series], mondays: list[pd.Timestamp],
+                 events: tuple[Event, ...]) -> list[Task]:
+    return [Task(key, counts[counts.index < monday], monday, Freq.DAILY, AHEAD_DAYS, "ets",
+                 events) for monday in mondays for key, counts in daily.items()]
+
+
+def _true_peaks(daily: dict[SeriesKey, pd.Series], days: pd.DatetimeIndex,
+                spikes: pd.DataFrame, params: PeakParams) -> set[tuple[SeriesKey, pd.Timestamp]]:
+    spiked = {(SeriesKey(r.category, r.channel), r.onset.normalize())
+              for r in spikes.itertuples()}
+    peaks = set()
+    for key, counts in daily.items():
+        for day in days:
+            normal = normal_level(counts[counts.index < day], pd.DatetimeIndex([day]),
+                                  weeks=params.normal_weeks)
+            value = counts.get(day, 0.0)
+            if find_peaks([value], normal, params) and (key, day) not in spiked:
+                peaks.add((key, day))
+    return peaks
+
+
+def ahead_figures(runs: list[tuple[SeriesKey, pd.Timestamp, pd.DataFrame]],
+                  daily: dict[SeriesKey, pd.Series], spikes: pd.DataFrame,
+                  params: PeakParams) -> None:
+    first_alert: dict[tuple[SeriesKey, pd.Timestamp], pd.Timestamp] = {}
+    for key, monday, frame in runs:
+        actuals = daily[key][daily[key].index < monday]
+        normal = normal_level(actuals, pd.DatetimeIndex(frame.index), weeks=params.normal_weeks)
+        for peak in find_peaks(frame["yhat"].to_numpy(), normal, params):
+            for day in frame.index[peak.start:peak.stop]:
+                first_alert.setdefault((key, pd.Timestamp(day)), monday)
+    mondays = sorted({monday for _, monday, _ in runs})
+    span = pd.date_range(mondays[0], mondays[-1] + pd.Timedelta(days=6), freq="D")
+    truth = _true_peaks(daily, span, spikes, params)
+    leads = [(day - first_alert[(key, day)]).days for key, day in truth
+             if (key, day) in first_alert]
+    alerted = {k for k in first_alert if k[1] in span}
+    print(f"ahead rule: {len(truth)} true peak days (series x day, ratio {params.ratio}, "
+          f"floor {params.min_excess:.0f}); {len(leads)} flagged in advance "
+          f"({len(leads) / max(1, len(truth)):.0%}); median lead time "
+          f"{np.median(leads) if leads else float('nan'):.1f} days (leads {sorted(leads)})")
+    print(f"  alerted series-days in the span: {len(alerted)}, of which true peaks "
+          f"{len(alerted & truth)} ({len(alerted & truth) / max(1, len(alerted)):.0%})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--weeks", type=int, default=26)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--model", default="daily_split")
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    sample = generate(args.seed, years=1)
+    events = _events(sample)
+    series = _by_series(sample.counts_30min)
+    end = sample.counts_30min["ts"].max().normalize() + pd.Timedelta(days=1)
+    last_monday = end - pd.Timedelta(days=end.day_of_week)
+    mondays = [last_monday - pd.Timedelta(weeks=w) for w in range(args.weeks, 0, -1)]
+    spikes = sample.spikes[(sample.spikes["onset"] >= mondays[0])
+                           & (sample.spikes["onset"] < last_monday)]
+    started = time.perf_counter()
+    runs = _run(_live_tasks(series, mondays, args.model, events), args.workers)
+    print(f"{len(runs)} weekly 30-minute forecasts ({args.model}) in "
+          f"{time.perf_counter() - started:.0f} s; {len(series)} series, "
+          f"{mondays[0]:%Y-%m-%d} to {last_monday - pd.Timedelta(days=1):%Y-%m-%d}")
+    caught, false = live_figures(runs, series, spikes, BreakoutParams())
+    categories = len({k.category for k in series})
+    _print_live(caught, false, spikes, args.weeks, categories)
+    daily = _by_series(daily_totals(sample.counts_30min))
+    started = time.perf_counter()
+    ahead_runs = _run(_ahead_tasks(daily, mondays, events), args.workers)
+    print(f"{len(ahead_runs)} daily forecasts (ets) in {time.perf_counter() - started:.0f} s")
+    ahead_figures(ahead_runs, daily, sample.spikes, PeakParams())
+
+
+if __name__ == "__main__":
+    main()

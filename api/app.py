@@ -72,7 +72,7 @@ def create_app(
     for module in (series, forecasts, observations, accuracy, events, overrides):  # GET read
         include_protected(app, module.router, prefix=API_PREFIX)
     include_protected(app, staffing.router, prefix=API_PREFIX, write=READ)  # plans only read
-    include_protected(app, alerts.router, prefix=API_PREFIX)  # silences need write
+    include_protected(app, alerts.router, prefix=API_PREFIX, write=ADMIN)  # silences: admin
     for module in (runs, keys):
         include_protected(app, module.router, prefix=API_PREFIX, read=ADMIN, write=ADMIN)
     return app

@@ -30,7 +30,7 @@ from bench import _datasets as ds
 from forecast.metrics import bias, coverage, mase, seasonal_scale, wape
 from forecast.models.registry import model_names
 from forecast.openhours import regular_grid
-from forecast.pipeline import SeriesRequest, forecast_series
+from forecast.pipeline import forecast_frame
 from forecast.series import Freq, SeriesKey
 
 DEFAULT_MODELS = ("auto", "seasonal_naive", "week_average", "prophet_default")
@@ -71,17 +71,19 @@ def render(title: str, rows: list[Row], notes: list[str], *, markdown: bool) -> 
 
 @dataclass(frozen=True, slots=True)
 class Task:
-    """One forecast to make: a model, a series and an origin."""
+    """One call of the evaluation contract: a model, every series of a dataset, an origin.
+
+    All series go through `forecast_frame` together, as `vocast forecast` sends them, so
+    `auto` ranks its candidates over the whole dataset as it does for a user's file.
+    """
 
     dataset: str
-    key: SeriesKey
     origin: pd.Timestamp
     model: str
     freq: Freq
     horizon: int
     country: str | None
-    counts: pd.Series  # the whole series; the worker keeps what lies before `origin`
-    truth: pd.Series | None
+    series: tuple[tuple[SeriesKey, pd.Series, pd.Series | None], ...]  # key, counts, truth
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,48 +104,58 @@ class Outcome:
     error: str = ""
 
 
-def evaluate(task: Task) -> Outcome:
-    """Forecast from the history before the origin and line it up with the actuals."""
-    history = task.counts[task.counts.index < task.origin]
+def evaluate(task: Task) -> list[Outcome]:
+    """Forecast every series from the history before the origin; score each window."""
+    observations = pd.concat([
+        pd.DataFrame({"ts": counts.index[counts.index < task.origin], "category": key.category,
+                      "channel": key.channel, "count": counts[counts.index < task.origin]})
+        for key, counts, _ in task.series], ignore_index=True)
+    started = time.perf_counter()
+    try:
+        frame = forecast_frame(observations, freq=task.freq, horizon=task.horizon,
+                               start=task.origin, model=task.model, country=task.country)
+        error = ""
+    except Exception as exc:  # a failing model is reported in the table, never fatal
+        frame, error = pd.DataFrame(columns=["ts", "category", "channel"]), \
+            f"{type(exc).__name__}: {exc}"
+    seconds = (time.perf_counter() - started) / len(task.series)
+    by_key = dict(iter(frame.groupby(["category", "channel"])))
+    return [_score_series(task, key, counts, truth, by_key.get((key.category, key.channel)),
+                          seconds, error)
+            for key, counts, truth in task.series]
+
+
+def _score_series(task: Task, key: SeriesKey, counts: pd.Series, truth: pd.Series | None,
+                  rows: pd.DataFrame | None, seconds: float, error: str) -> Outcome:
+    history = counts[counts.index < task.origin]
     end = task.origin + task.horizon * task.freq.offset
-    window = task.counts[(task.counts.index >= task.origin) & (task.counts.index < end)]
+    window = counts[(counts.index >= task.origin) & (counts.index < end)]
     scale = seasonal_scale(regular_grid(history, task.freq).to_numpy(dtype=float),
                            task.freq.season_length)
     empty = np.array([])
-    started = time.perf_counter()
-    try:
-        forecast = forecast_series(SeriesRequest(task.key, history, task.freq),
-                                   horizon=task.horizon, start=task.origin,
-                                   model=task.model, country=task.country)
-    except Exception as exc:  # a failing model is reported in the table, never fatal
-        return Outcome(task.dataset, task.key, task.origin, task.model, "", empty, empty, {},
-                       None, scale, time.perf_counter() - started, f"{type(exc).__name__}: {exc}")
-    seconds = time.perf_counter() - started
-    position = forecast.ds.get_indexer(pd.DatetimeIndex(window.index))
+    if rows is None or rows.empty:
+        return Outcome(task.dataset, key, task.origin, task.model, "", empty, empty, {},
+                       None, scale, seconds, error or "no forecast rows")
+    ds_index = pd.DatetimeIndex(rows["ts"])
+    position = ds_index.get_indexer(pd.DatetimeIndex(window.index))
     inside = position >= 0
     position = position[inside]
-    truth = None
-    if task.truth is not None:
-        truth = task.truth.reindex(window.index[inside]).to_numpy(dtype=float)
-    return Outcome(
-        task.dataset, task.key, task.origin, task.model, forecast.model,
-        window.to_numpy(dtype=float)[inside], forecast.mean[position],
-        {lvl: (lo[position], hi[position]) for lvl, (lo, hi) in forecast.bounds.items()},
-        truth, scale, seconds,
-    )
+    truth_values = (truth.reindex(window.index[inside]).to_numpy(dtype=float)
+                    if truth is not None else None)
+    bounds = {lvl: (rows[f"lo{lvl}"].to_numpy(dtype=float)[position],
+                    rows[f"hi{lvl}"].to_numpy(dtype=float)[position]) for lvl in (80, 95)}
+    return Outcome(task.dataset, key, task.origin, task.model, str(rows["model"].iloc[0]),
+                   window.to_numpy(dtype=float)[inside],
+                   rows["yhat"].to_numpy(dtype=float)[position], bounds, truth_values, scale,
+                   seconds)
 
 
 def build_tasks(dataset: ds.Dataset, models: Sequence[str], origins: int) -> list[Task]:
-    tasks = []
-    for origin in ds.origins(dataset, count=origins):
-        for key, counts in dataset.series.items():
-            truth = dataset.truth[key] if dataset.truth is not None else None
-            tasks.extend(
-                Task(dataset.name, key, origin, model, dataset.freq, dataset.horizon,
-                     dataset.country, counts, truth)
-                for model in models
-            )
-    return tasks
+    series = tuple((key, counts, dataset.truth[key] if dataset.truth is not None else None)
+                   for key, counts in dataset.series.items())
+    return [Task(dataset.name, origin, model, dataset.freq, dataset.horizon, dataset.country,
+                 series)
+            for origin in ds.origins(dataset, count=origins) for model in models]
 
 
 def _pooled(outcomes: list[Outcome]) -> tuple[np.ndarray, np.ndarray]:
@@ -253,7 +265,7 @@ def load(args: argparse.Namespace) -> tuple[list[ds.Dataset], list[str]]:
 
 
 def _cost(task: Task) -> float:
-    return _COST.get(task.model, 0.2) * (1 + task.freq.per_day / 12)
+    return _COST.get(task.model, 0.2) * (1 + task.freq.per_day / 12) * len(task.series)
 
 
 def run(datasets: list[ds.Dataset], args: argparse.Namespace) -> None:
@@ -268,9 +280,9 @@ def run(datasets: list[ds.Dataset], args: argparse.Namespace) -> None:
         outcomes = (map(evaluate, ordered) if args.workers <= 1 else
                     (f.result() for f in as_completed([pool.submit(evaluate, t)
                                                        for t in ordered])))
-        for done, outcome in enumerate(outcomes, start=1):
-            results[outcome.dataset].append(outcome)
-            pending[outcome.dataset] -= 1
+        for done, batch in enumerate(outcomes, start=1):
+            results[batch[0].dataset].extend(batch)
+            pending[batch[0].dataset] -= 1
             if done % max(1, len(ordered) // 20) == 0:
                 print(f"{done}/{len(ordered)} forecasts done", file=sys.stderr, flush=True)
             while printed < len(plans) and pending[plans[printed][0].name] == 0:

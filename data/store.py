@@ -17,7 +17,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from data import alerts as alert_rows
-from data import api_keys, handle_times, job_runs, job_stats, published, runs
+from data import api_keys, handle_times, job_runs, job_stats, monitoring, published, runs
 from data import events as event_rows
 from data import observations as observation_rows
 from data import outbox as outbox_rows
@@ -37,7 +37,15 @@ from forecast.calendar import Event
 from forecast.events import StoredEvent
 from forecast.overrides import Override, OverrideRequest
 from forecast.series import Freq, SeriesKey
-from forecast.store import ApiKey, ForecastRun, JobRun, JobStats, SeriesInfo, UpsertResult
+from forecast.store import (
+    ApiKey,
+    BacklogCounts,
+    ForecastRun,
+    JobRun,
+    JobStats,
+    SeriesInfo,
+    UpsertResult,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -121,6 +129,10 @@ class SqlStore:
     def job_stats(self) -> list[JobStats]:
         """Counts and durations of job runs by job and status."""
         return job_stats.job_stats(self.engine)
+
+    def backlog_counts(self) -> BacklogCounts:
+        """Firing alerts and outbox messages by status, for monitoring."""
+        return monitoring.backlog_counts(self.engine)
 
     def create_api_key(self, name: str, scopes: Sequence[str]) -> tuple[ApiKey, str]:
         """Store a new key; returns it and its plaintext token, which is never stored."""

@@ -125,14 +125,17 @@ def _series_peaks(store: Store, config: AlertConfig, key: SeriesKey, part: pd.Da
     days = _naive_local(pd.Index(part["ts"]), config.timezone).normalize()
     value = part["hi80" if config.use_upper else "yhat"].to_numpy(dtype=float)
     normal = normal_level(actuals, days, weeks=config.peak.normal_weeks)
-    agents = _daily_agents(store, config, key, days, now)
     planned = config.planned_agents.get(key.label())
-    over_staff = None if planned is None or agents is None else np.nan_to_num(agents) > planned
+    peaks = find_peaks(value, normal, config.peak)
+    agents = _daily_agents(store, config, key, days, now) if peaks or planned else None
+    if planned is not None and agents is not None:
+        peaks = find_peaks(value, normal, config.peak, extra=np.nan_to_num(agents) > planned)
+    stamps = pd.DatetimeIndex(part["ts"]).tz_convert(config.timezone)
     alerts = []
-    for peak in find_peaks(value, normal, config.peak, extra=over_staff):
+    for peak in peaks:
         span = slice(peak.start, peak.stop)
-        stamps = pd.DatetimeIndex(part["ts"]).tz_convert(config.timezone)
-        need = None if agents is None else int(np.nanmax(agents[span]))
+        known = None if agents is None else agents[span][np.isfinite(agents[span])]
+        need = None if known is None or known.size == 0 else int(known.max())
         alerts.append(Alert(
             rule=Rule.AHEAD, key=key, freq=Freq.DAILY,
             start=stamps[peak.start].to_pydatetime(),

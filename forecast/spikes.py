@@ -194,10 +194,12 @@ def scan_breakouts(observed: npt.ArrayLike, expected: npt.ArrayLike,
                    ) -> BreakoutScan:
     """Flag breakout intervals of one day (arrays aligned by interval, forecast >= 0).
 
-    `upper` (optional) is the forecast's 95% upper bound: (upper - expected) / upper_z is
-    then a floor on each interval's standard deviation, so a series the model knows poorly
-    needs a bigger jump. upper_z is below 1.96 on purpose: errors of neighbouring
-    intervals are correlated, so window sums vary more than independent ones. Two passes:
+    `upper` (optional) is the forecast's 95% upper bound. How far it lies above the 97.5%
+    quantile of a Poisson count with the forecast's mean, divided by upper_z, is taken as
+    the model's own error (standard deviation) and its square is added to each interval's
+    variance, so a series the model knows poorly needs a bigger jump. upper_z is below 1.96
+    on purpose: errors of neighbouring intervals are correlated, so window sums vary more
+    than independent ones. Two passes:
     the level factor first uses every earlier interval, then only those the first pass did
     not flag, so a breakout does not raise its own baseline.
     """
@@ -210,7 +212,8 @@ def scan_breakouts(observed: npt.ArrayLike, expected: npt.ArrayLike,
         high = np.nan_to_num(np.asarray(upper, dtype=float), nan=0.0)
         if high.shape != obs.shape:
             raise InvalidParameter("upper", high.shape, f"the shape of observed {obs.shape}")
-        floor = (np.maximum(high - exp, 0.0) / params.upper_z) ** 2
+        count_high = stats.poisson.ppf(0.975, np.maximum(exp, 1e-9))
+        floor = (np.maximum(high - count_high, 0.0) / params.upper_z) ** 2
     include = np.ones(obs.shape, dtype=bool)
     scan = _scan(obs, exp, floor, include, params)
     return _scan(obs, exp, floor, ~scan.flagged, params)
@@ -231,7 +234,7 @@ def _scan(obs: FloatArray, exp: FloatArray, floor: FloatArray, include: BoolArra
         factor = adjust[start][None, :]
         scaled = exp[:, None] * factor  # (interval, window start)
         window = (np.arange(n)[:, None] >= start) & (np.arange(n)[:, None] <= end)
-        each = np.maximum(scaled + scaled**2 / params.dispersion, floor[:, None] * factor**2)
+        each = scaled + scaled**2 / params.dispersion + floor[:, None] * factor**2
         mean = np.sum(np.where(window, scaled, 0.0), axis=0)
         var = np.sum(np.where(window, each, 0.0), axis=0)
         total = cum_obs[end + 1] - cum_obs[start]

@@ -99,6 +99,15 @@ class ApiKey:
 
 
 @dataclass(frozen=True, slots=True)
+class BacklogCounts:
+    """What waits for attention: firing alerts and outbox messages by status."""
+
+    firing_alerts: int
+    outbox: dict[str, int]  # pending, delivered, dead
+    oldest_pending_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class JobStats:
     """Job runs of one job with one status; durations cover finished runs."""
 
@@ -173,6 +182,10 @@ class Store(Protocol):
 
     def job_stats(self) -> list[JobStats]:
         """Counts and durations of job runs by job and status."""
+        ...
+
+    def backlog_counts(self) -> BacklogCounts:
+        """Firing alerts and outbox messages by status, for monitoring."""
         ...
 
     def create_api_key(self, name: str, scopes: Sequence[str]) -> tuple[ApiKey, str]:

@@ -22,7 +22,7 @@ from forecast.interval_staffing import StaffingTargets
 from forecast.settings import Settings
 from forecast.spikes import BreakoutParams, PeakParams
 from forecast.store import Store
-from jobs.notifiers import SLACK, WEBHOOK, build_senders
+from jobs.notifiers import SLACK, WEBHOOK, build_senders, redact_http_logs
 from jobs.notify import DeliveryPolicy, DeliveryReport, run_notify_job
 
 logger = logging.getLogger(__name__)
@@ -122,6 +122,7 @@ def _check(store: Store, config: AlertConfig, policy: LifecyclePolicy,
 
 def run_delivery(store: Store, config: NotifyConfig) -> DeliveryReport:
     """One delivery pass to the configured destinations."""
+    redact_http_logs()
     timeout = httpx.Timeout(config.timeout_seconds)
     with httpx.Client(timeout=timeout, follow_redirects=False) as client:
         senders = build_senders(client, slack_url=config.slack_url,

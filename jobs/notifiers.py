@@ -10,6 +10,7 @@ re-sent after a crash between sending and recording the success).
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,6 +28,7 @@ WEBHOOK = "webhook"
 SLACK_MAX_ALERTS = 15  # 3 blocks each + header + footer stays under Slack's 50 blocks
 USER_AGENT = "vocast-notifier"
 _RETRY_AFTER_STATUSES = (429, 503)
+_URL_PATH = re.compile(r"(https?://[^/\s\"']+)/[^\s\"']*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,3 +162,22 @@ def build_senders(client: httpx.Client, *, slack_url: str | None,
     if webhook_url:
         senders[WEBHOOK] = HttpSender(WEBHOOK, webhook_url, webhook_body, client)
     return senders
+
+
+class RedactUrlPaths(logging.Filter):
+    """Cut the path and query off every URL in a record's message: a webhook URL's path is
+    its secret, and httpx logs each request's full URL at INFO."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = _URL_PATH.sub(r"\1/<redacted>", message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
+def redact_http_logs() -> None:
+    """Install `RedactUrlPaths` on httpx's logger once (entry points and jobs call this)."""
+    target = logging.getLogger("httpx")
+    if not any(isinstance(f, RedactUrlPaths) for f in target.filters):
+        target.addFilter(RedactUrlPaths())

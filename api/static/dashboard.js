@@ -205,7 +205,7 @@ async function loadChart(generation) {
     body = await getJson("/v1/forecasts", seriesParams(freq));
   } catch (error) {
     if (generation !== state.generation) return;
-    message(host, error.status === 404 ? "No forecast is published yet: run `vocast fit`."
+    message(host, error.status === 404 ? "No forecast is published yet: run vocast fit."
       : `Forecast unavailable: ${error.message}`, error.status !== 404);
     return;
   }
@@ -553,6 +553,7 @@ async function refresh() {
   const generation = ++state.generation;
   document.body.dataset.state = "loading";
   $("status").textContent = "Loading…";
+  for (const tile of document.querySelectorAll(".kpi")) setTile(tile.id, "–");
   const results = await Promise.allSettled([loadChart(generation), loadStaffing(generation),
     loadAlerts(generation), loadAccuracy(generation)]);
   if (generation !== state.generation) return;

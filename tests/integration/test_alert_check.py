@@ -91,7 +91,7 @@ def test_no_published_run_evaluates_nothing(store: SqlStore) -> None:
 
 
 def test_cli_check_queues_and_notify_delivers(
-    database_url: str, monkeypatch: pytest.MonkeyPatch,
+    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
     receiver: tuple[Receiver, str],  # noqa: F811
 ) -> None:
     got, base = receiver
@@ -118,6 +118,8 @@ def test_cli_check_queues_and_notify_delivers(
     assert sorted(notices) == sorted([(Notice.FIRING, "delivered")] * 2
                                      + [(Notice.RESOLVED, "delivered")])
     assert len(got.unique("/hook")) == 2
+    logged = capsys.readouterr().err
+    assert f"{base}/hook" not in logged and f"{base}/<redacted>" in logged  # secret kept out
 
 
 def test_scheduler_registers_the_check_and_the_delivery(tmp_path: object) -> None:

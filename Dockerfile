@@ -4,10 +4,11 @@ FROM python:3.11-slim
 RUN useradd --create-home --uid 10001 vocast
 WORKDIR /app
 COPY --chown=vocast:vocast . /app
-# The same install as the README's scripts/setup.
+# The same install as the README's scripts/setup; EXTRAS=postgres,dask for a Dask cluster.
+ARG EXTRAS=postgres
 RUN python3 -m venv .venv \
     && .venv/bin/python -m pip install -q --upgrade pip \
-    && .venv/bin/python -m pip install -q -e ".[postgres]" \
+    && .venv/bin/python -m pip install -q -e ".[${EXTRAS}]" \
     && mkdir -p /app/var && chown vocast:vocast /app/var
 
 USER vocast

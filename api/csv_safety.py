@@ -9,11 +9,13 @@ such as -0.5 are written as numbers and must stay as they are.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 UTF8_BOM = b"\xef\xbb\xbf"
+# Columns of vocast's exports that hold text from users (series keys, names).
+TEXT_COLUMNS = frozenset({"category", "channel", "freq", "model", "run_id", "name"})
 
 
 def safe_cell(value: Any) -> Any:
@@ -28,3 +30,11 @@ def safe_text_column(values: Sequence[Any]) -> list[Any]:
     if not any(safe_cell(value) is not value for value in set(values)):
         return list(values)
     return [safe_cell(value) for value in values]
+
+
+def safe_columns(columns: dict[str, list[Any]],
+                 text_columns: Iterable[str] = TEXT_COLUMNS) -> dict[str, list[Any]]:
+    """`columns` with `safe_text_column` applied to the text ones present."""
+    text = set(text_columns)
+    return {name: safe_text_column(values) if name in text else values
+            for name, values in columns.items()}

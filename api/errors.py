@@ -83,7 +83,7 @@ def error_body(
 def install_error_handlers(app: FastAPI) -> None:
     """Route every error kind through `handle_error`; call once from create_app."""
     for kind in (ForecastError, RequestBodyError, RequestValidationError, HTTPException,
-                 Exception):
+                 OverflowError, Exception):
         app.add_exception_handler(kind, handle_error)
 
 
@@ -100,6 +100,9 @@ async def handle_error(request: Request, exc: Exception) -> JSONResponse:
             " ", "")
         return JSONResponse(error_body(kind, str(exc.detail)), status_code=exc.status_code,
                             headers=exc.headers)
+    if isinstance(exc, OverflowError):  # e.g. an id beyond any integer column
+        body = error_body("InvalidParameter", "a number in the request is out of range")
+        return JSONResponse(body, status_code=422)
     logger.error("unhandled error on %s %s: %s", request.method, request.url.path,
                  type(exc).__name__, exc_info=exc)
     body = error_body("InternalServerError", "internal server error; see the server log")

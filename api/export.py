@@ -26,14 +26,13 @@ import orjson
 import pandas as pd
 
 from api.caching import Prepared
-from api.csv_safety import UTF8_BOM, safe_text_column
+from api.csv_safety import UTF8_BOM, safe_columns
 from forecast.store import FORECAST_COLUMNS
 
 OUTPUT_COLUMNS = (*FORECAST_COLUMNS, "run_id")
 OVERRIDE_COLUMNS = ("yhat_model", "override_id")  # present when a planner override applies
 VALUE_COLUMNS = frozenset({"yhat", "lo80", "hi80", "lo95", "hi95", "yhat_model"})
 VALUE_DECIMALS = 4
-TEXT_COLUMNS = frozenset({"category", "channel", "freq", "model", "run_id"})
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 JSON_MEDIA_TYPE = "application/json"
 PARQUET_MEDIA_TYPE = "application/vnd.apache.parquet"
@@ -104,9 +103,7 @@ def forecast_csv(frame: pd.DataFrame, timezone: str, *, bom: bool = False) -> by
     writer.writerow(output_columns(frame))
     if len(frame):
         columns = forecast_columns(frame, timezone, null_channel=False)
-        for name in TEXT_COLUMNS.intersection(columns):
-            columns[name] = safe_text_column(columns[name])
-        writer.writerows(zip(*columns.values(), strict=True))
+        writer.writerows(zip(*safe_columns(columns).values(), strict=True))
     return (UTF8_BOM if bom else b"") + buffer.getvalue().encode("utf-8")
 
 

@@ -13,7 +13,6 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -38,6 +37,7 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 UNMATCHED_ROUTE = "unmatched"
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 FINISHED_STATUSES = frozenset({"success", "failed"})
+OUTBOX_STATUSES = ("pending", "delivered", "dead")
 
 router = APIRouter(tags=["monitoring"])
 
@@ -121,7 +121,7 @@ class StoreCollector(Collector):
             yield up
             return
         try:
-            families = [*_job_families(store), *_run_families(store), *_optional_families(store)]
+            families = [*_job_families(store), *_run_families(store), *_backlog_families(store)]
         except Exception as exc:  # a scrape must not fail because the database is down
             logger.warning("metrics: store unavailable (%s)", type(exc).__name__)
             up.add_metric([], 0)
@@ -168,21 +168,20 @@ def _run_families(store: Store) -> list[Metric]:
     return [fitted, rows, published]
 
 
-def _optional_families(store: Any) -> list[Metric]:
-    """Alerts firing and the notification backlog, where the store keeps them."""
-    families: list[Metric] = []
-    count_firing = getattr(store, "count_firing_alerts", None)
-    if callable(count_firing):
-        firing = GaugeMetricFamily("vocast_alerts_firing", "Alerts currently firing.")
-        firing.add_metric([], count_firing())
-        families.append(firing)
-    count_pending = getattr(store, "count_pending_notifications", None)
-    if callable(count_pending):
-        backlog = GaugeMetricFamily("vocast_outbox_backlog",
-                                    "Notifications waiting in the outbox for delivery.")
-        backlog.add_metric([], count_pending())
-        families.append(backlog)
-    return families
+def _backlog_families(store: Store) -> list[Metric]:
+    """Alerts firing and the notification outbox."""
+    counts = store.backlog_counts()
+    firing = GaugeMetricFamily("vocast_alerts_firing", "Alerts currently firing.")
+    firing.add_metric([], counts.firing_alerts)
+    messages = GaugeMetricFamily("vocast_outbox_messages", "Outbox notifications by status "
+                                 "(pending = the delivery backlog).", labels=["status"])
+    for status in sorted({*OUTBOX_STATUSES, *counts.outbox}):
+        messages.add_metric([status], counts.outbox.get(status, 0))
+    oldest = GaugeMetricFamily("vocast_outbox_oldest_pending_timestamp_seconds",
+                               "When the oldest undelivered notification was queued.")
+    if counts.oldest_pending_at is not None:
+        oldest.add_metric([], counts.oldest_pending_at.timestamp())
+    return [firing, messages, oldest]
 
 
 @router.get("/metrics", response_class=Response, responses={200: {

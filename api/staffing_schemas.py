@@ -145,6 +145,11 @@ class ShiftTemplateIn(BaseModel):
                              break_minutes=self.break_minutes, days=tuple(self.days))
 
 
+MAX_SECONDS = 10**9  # about 30 years: bounds times in a request so arithmetic stays finite
+MAX_CONCURRENCY = 100
+MIN_OCCUPANCY = 0.01
+
+
 class RequirementIn(BaseModel):
     """The series to cover and the staffing targets (defaults from the settings)."""
 
@@ -156,14 +161,16 @@ class RequirementIn(BaseModel):
                              "the finest published.")
     start: str | None = Field(None, description=f"First interval; {_TIME}")
     end: str | None = Field(None, description=f"Stop before; {_TIME}")
-    aht_seconds: float | None = Field(None, gt=0, description="One handle time for all "
-                                      "intervals; default: from the data or settings.")
+    aht_seconds: float | None = Field(
+        None, gt=0, le=MAX_SECONDS,
+        description="One handle time for all intervals; default: from the data or settings.")
     sl: float | None = Field(None, gt=0, lt=1, description="Service-level target.")
-    answer_seconds: float | None = Field(None, ge=0)
+    answer_seconds: float | None = Field(None, ge=0, le=MAX_SECONDS)
     shrinkage: float | None = Field(None, ge=0, lt=1)
-    max_occupancy: float | None = Field(None, gt=0, le=1)
-    concurrency: float = Field(1.0, ge=1)
-    patience_seconds: float | None = Field(None, gt=0, description="Erlang A when given.")
+    max_occupancy: float | None = Field(None, ge=MIN_OCCUPANCY, le=1)
+    concurrency: float = Field(1.0, ge=1, le=MAX_CONCURRENCY)
+    patience_seconds: float | None = Field(None, gt=0, le=MAX_SECONDS,
+                                           description="Erlang A when given.")
 
     def query(self, timezone: str) -> StaffingQuery:
         return StaffingQuery(self.category, self.channel, _freq(self.freq),

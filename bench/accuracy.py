@@ -54,7 +54,7 @@ class Row:
 
 def render(title: str, rows: list[Row], notes: list[str], *, markdown: bool) -> str:
     """A dataset's table, plain text or markdown, followed by its notes."""
-    head = ["model", "WAPE", "MASE", "bias", "cover80", "cover95", "failed", "seconds"]
+    head = ["model", "WAPE", "MASE", "bias", "cover80", "cover95", "failed", "total s"]
     cells = [[r.model, f"{r.wape:.3f}", f"{r.mase:.3f}", f"{r.bias:+.3f}",
               f"{r.coverage80:.2f}", f"{r.coverage95:.2f}", str(r.fails),
               f"{r.seconds:.1f}"] for r in rows]

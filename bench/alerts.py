@@ -12,7 +12,8 @@ episode is a false alarm.
 
 Ahead rule: on the same Mondays each series' daily totals are forecast 14 days ahead
 (`ets`, all history before the Monday) and compared with the same-weekday median of the
-last 4 weeks of actuals (default `PeakParams`). A true peak day is one whose actual total
+last 4 weeks of actuals (default `PeakParams`), once with yhat (the default) and once
+with hi80 (VOCAST_ALERT_USE_UPPER). A true peak day is one whose actual total
 clears the same thresholds against the actuals before it; days of series hit by an
 injected (unforeseeable) intraday spike are left out. Lead time = days from the first
 Monday whose forecast flagged the day to the day.
@@ -22,8 +23,10 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -74,7 +77,8 @@ def _forecast(task: Task) -> tuple[SeriesKey, pd.Timestamp, pd.DataFrame]:
     result = forecast_series(request, horizon=task.horizon, start=task.start, model=task.model,
                              country=COUNTRY, events=task.events)
     return task.key, task.start, pd.DataFrame(
-        {"yhat": result.mean, "hi95": result.bounds[95][1]}, index=result.ds)
+        {"yhat": result.mean, "hi80": result.bounds[80][1], "hi95": result.bounds[95][1]},
+        index=result.ds)
 
 
 def _run(tasks: list[Task], workers: int) -> list[tuple[SeriesKey, pd.Timestamp, pd.DataFrame]]:
@@ -133,8 +137,21 @@ def live_figures(runs: list[tuple[SeriesKey, pd.Timestamp, pd.DataFrame]],
     return caught, false
 
 
+def realized(runs: list[tuple[SeriesKey, pd.Timestamp, pd.DataFrame]],
+             series: dict[SeriesKey, pd.Series], spike: Any) -> tuple[float, float]:
+    """Observed and forecast inquiries over a spike's intervals: how visible it really was."""
+    key = SeriesKey(spike.category, spike.channel)
+    stamps = pd.date_range(spike.onset, spike.end, freq=STEP, inclusive="left")
+    for run_key, _start, frame in runs:
+        if run_key == key and stamps[0] in frame.index:
+            observed = series[key].reindex(stamps).fillna(0.0).sum()
+            return float(observed), float(frame["yhat"].reindex(stamps).sum())
+    return float("nan"), float("nan")
+
+
 def _print_live(caught: dict[int, int], false: list[tuple[SeriesKey, str]],
-                spikes: pd.DataFrame, weeks: int, categories: int) -> None:
+                spikes: pd.DataFrame, weeks: int, categories: int,
+                visible: Callable[[Any], tuple[float, float]]) -> None:
     big = spikes[spikes["factor"] >= 1.5]
     delays = [caught[i] for i in big.index if i in caught]
     print(f"live rule: {len(delays)}/{len(big)} injected spikes of 1.5x or more caught "
@@ -146,8 +163,10 @@ def _print_live(caught: dict[int, int], false: list[tuple[SeriesKey, str]],
           f"({len(false) / (weeks * 7):.2f} per day over all series)")
     for row in big.itertuples():
         if row.Index not in caught:
+            observed, forecast = visible(row)
             print(f"  missed: {row.name} {row.category}/{row.channel} {row.onset:%Y-%m-%d %H:%M}"
-                  f" x{row.factor} for {int((row.end - row.onset) / STEP)} intervals")
+                  f" x{row.factor} for {int((row.end - row.onset) / STEP)} intervals: observed "
+                  f"{observed:.0f} vs forecast {forecast:.1f} over them")
 
 
 def _ahead_tasks(daily: dict[SeriesKey, pd.Series], mondays: list[pd.Timestamp],
@@ -173,12 +192,12 @@ def _true_peaks(daily: dict[SeriesKey, pd.Series], days: pd.DatetimeIndex,
 
 def ahead_figures(runs: list[tuple[SeriesKey, pd.Timestamp, pd.DataFrame]],
                   daily: dict[SeriesKey, pd.Series], spikes: pd.DataFrame,
-                  params: PeakParams) -> None:
+                  params: PeakParams, *, bound: str = "yhat") -> None:
     first_alert: dict[tuple[SeriesKey, pd.Timestamp], pd.Timestamp] = {}
     for key, monday, frame in runs:
         actuals = daily[key][daily[key].index < monday]
         normal = normal_level(actuals, pd.DatetimeIndex(frame.index), weeks=params.normal_weeks)
-        for peak in find_peaks(frame["yhat"].to_numpy(), normal, params):
+        for peak in find_peaks(frame[bound].to_numpy(), normal, params):
             for day in frame.index[peak.start:peak.stop]:
                 first_alert.setdefault((key, pd.Timestamp(day)), monday)
     mondays = sorted({monday for _, monday, _ in runs})
@@ -187,8 +206,8 @@ def ahead_figures(runs: list[tuple[SeriesKey, pd.Timestamp, pd.DataFrame]],
     leads = [(day - first_alert[(key, day)]).days for key, day in truth
              if (key, day) in first_alert]
     alerted = {k for k in first_alert if k[1] in span}
-    print(f"ahead rule: {len(truth)} true peak days (series x day, ratio {params.ratio}, "
-          f"floor {params.min_excess:.0f}); {len(leads)} flagged in advance "
+    print(f"ahead rule ({bound} vs normal): {len(truth)} true peak days (series x day, "
+          f"ratio {params.ratio}, floor {params.min_excess:.0f}); {len(leads)} flagged in advance "
           f"({len(leads) / max(1, len(truth)):.0%}); median lead time "
           f"{np.median(leads) if leads else float('nan'):.1f} days (leads {sorted(leads)})")
     print(f"  alerted series-days in the span: {len(alerted)}, of which true peaks "
@@ -217,12 +236,14 @@ def main() -> None:
           f"{mondays[0]:%Y-%m-%d} to {last_monday - pd.Timedelta(days=1):%Y-%m-%d}")
     caught, false = live_figures(runs, series, spikes, BreakoutParams())
     categories = len({k.category for k in series})
-    _print_live(caught, false, spikes, args.weeks, categories)
+    _print_live(caught, false, spikes, args.weeks, categories,
+                lambda row: realized(runs, series, row))
     daily = _by_series(daily_totals(sample.counts_30min))
     started = time.perf_counter()
     ahead_runs = _run(_ahead_tasks(daily, mondays, events), args.workers)
     print(f"{len(ahead_runs)} daily forecasts (ets) in {time.perf_counter() - started:.0f} s")
     ahead_figures(ahead_runs, daily, sample.spikes, PeakParams())
+    ahead_figures(ahead_runs, daily, sample.spikes, PeakParams(), bound="hi80")
 
 
 if __name__ == "__main__":

@@ -21,7 +21,8 @@ class Settings(BaseSettings):
         env_prefix="VOCAST_", toml_file="vocast.toml", extra="ignore"
     )
 
-    database_url: str = "sqlite:///./var/vocast.db"
+    # Secrets (a database password, webhook URLs) never appear in repr() or logs.
+    database_url: str = Field(default="sqlite:///./var/vocast.db", repr=False)
     timezone: str = "UTC"
     holiday_country: str | None = None
     base_interval: str = "30min"
@@ -31,9 +32,8 @@ class Settings(BaseSettings):
     fit_cron: str = "0 2 * * *"
     misfire_grace_seconds: int = Field(default=3600, ge=1)
     fit_workers: int = Field(default=0, ge=0, description="0 = all cores")
-    slack_webhook_url: str | None = None
-    webhook_url: str | None = None
-    api_keys: list[str] = Field(default_factory=list)
+    slack_webhook_url: str | None = Field(default=None, repr=False)
+    webhook_url: str | None = Field(default=None, repr=False)
     host: str = "127.0.0.1"
     port: int = 8000
     run_check_seconds: float = Field(
@@ -78,7 +78,7 @@ class Settings(BaseSettings):
     alert_planned_agents: dict[str, int] = Field(
         default_factory=dict, description='ahead: agents planned per series, {"refund/phone": 12}')
     alert_breakout_alpha: float = Field(
-        default=1e-4, gt=0, le=0.5, description="live: tail probability that flags")
+        default=5e-5, gt=0, le=0.5, description="live: tail probability that flags")
     alert_breakout_min_ratio: float = Field(
         default=1.5, ge=1, description="live: observed / expected over the window")
     alert_breakout_min_excess: float = Field(

@@ -60,7 +60,7 @@ class Peak:
 class BreakoutParams:
     """Thresholds of the live rule (see the module docstring)."""
 
-    alpha: float = 1e-4
+    alpha: float = 5e-5
     max_window: int = 8
     min_ratio: float = 1.5
     min_excess: float = 6.0
@@ -69,7 +69,7 @@ class BreakoutParams:
     clear_after: int = 2
     damping: float = 0.3
     max_adjust: float = 2.0
-    upper_z: float = 1.5
+    upper_z: float = 1.0
 
     def __post_init__(self) -> None:
         _check("alpha", self.alpha, low=0.0, high=0.5, expected="a probability in (0, 0.5]")

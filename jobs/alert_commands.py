@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -44,10 +44,10 @@ class CheckReport:
 class NotifyConfig:
     """What a delivery run needs; the URLs are secrets and never logged."""
 
-    slack_url: str | None
-    webhook_url: str | None
-    timeout_seconds: float
-    policy: DeliveryPolicy
+    slack_url: str | None = field(repr=False)
+    webhook_url: str | None = field(repr=False)
+    timeout_seconds: float = 10.0
+    policy: DeliveryPolicy = field(default_factory=DeliveryPolicy)
 
 
 def alert_config(settings: Settings) -> AlertConfig:

@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from api.accuracy_schemas import AccuracyOut, plain_value
 from api.caching import Prepared, serve_published
+from api.csv_safety import safe_cell
 from api.deps import OutputFormatDep, StoreDep
 from api.export import CSV_MEDIA_TYPE
 from api.routes import error_responses
@@ -82,4 +83,4 @@ def _csv_body(summary: pd.DataFrame, run_id: str, *, empty: bool) -> Prepared:
 
 def _cell(value: object) -> object:
     plain = plain_value(value)
-    return "" if plain is None else plain
+    return "" if plain is None else safe_cell(plain)  # text never runs as a formula

@@ -14,6 +14,7 @@ import pandas as pd
 from fastapi import APIRouter
 from starlette.responses import Response
 
+from api.csv_safety import safe_columns
 from api.deps import ForecastFilter, ForecastFilterDep, OutputFormatDep, SettingsDep, StoreDep
 from api.export import CSV_MEDIA_TYPE, JSON_MEDIA_TYPE, local_iso
 from api.history_schemas import ObservationsOut
@@ -53,7 +54,7 @@ def get_observations(
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(COLUMNS)
-    writer.writerows(records)
+    writer.writerows(zip(*safe_columns(columns).values(), strict=True))
     return Response(buffer.getvalue().encode("utf-8"), media_type=CSV_MEDIA_TYPE,
                     headers={"Content-Disposition":
                              'attachment; filename="vocast-observations.csv"'})

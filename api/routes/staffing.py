@@ -12,10 +12,19 @@ import orjson
 from fastapi import APIRouter, Query
 from starlette.responses import Response
 
+from api.csv_safety import safe_columns
 from api.deps import ForecastFilterDep, OutputFormatDep, SettingsDep, StoreDep
 from api.export import CSV_MEDIA_TYPE, local_iso
 from api.routes import error_responses
-from api.staffing_schemas import RequirementIn, ShiftPlanIn, ShiftPlanOut, StaffingOut
+from api.staffing_schemas import (
+    MAX_CONCURRENCY,
+    MAX_SECONDS,
+    MIN_OCCUPANCY,
+    RequirementIn,
+    ShiftPlanIn,
+    ShiftPlanOut,
+    StaffingOut,
+)
 from forecast.handle_time import AhtDefaults
 from forecast.interval_staffing import (
     StaffingQuery,
@@ -81,16 +90,19 @@ def _aht_defaults(settings: Settings) -> AhtDefaults:
 def get_staffing(
     store: StoreDep, settings: SettingsDep, fmt: OutputFormatDep,
     filters: ForecastFilterDep,
-    aht_seconds: Annotated[float | None, Query(gt=0, description="One handle time for all "
-                                               "intervals (default: data, then settings).")
+    aht_seconds: Annotated[float | None, Query(
+        gt=0, le=MAX_SECONDS,
+        description="One handle time for all intervals (default: data, then settings).")
                            ] = None,
     sl: Annotated[float | None, Query(gt=0, lt=1, description="Service-level target.")] = None,
-    answer_seconds: Annotated[float | None, Query(ge=0)] = None,
+    answer_seconds: Annotated[float | None, Query(ge=0, le=MAX_SECONDS)] = None,
     shrinkage: Annotated[float | None, Query(ge=0, lt=1)] = None,
-    max_occupancy: Annotated[float | None, Query(gt=0, le=1)] = None,
-    concurrency: Annotated[float, Query(ge=1, description="Chats per agent at once.")] = 1.0,
-    patience_seconds: Annotated[float | None, Query(gt=0, description="Mean customer "
-                                                    "patience: Erlang A when given.")] = None,
+    max_occupancy: Annotated[float | None, Query(ge=MIN_OCCUPANCY, le=1)] = None,
+    concurrency: Annotated[float, Query(ge=1, le=MAX_CONCURRENCY,
+                                        description="Chats per agent at once.")] = 1.0,
+    patience_seconds: Annotated[float | None, Query(
+        gt=0, le=MAX_SECONDS, description="Mean customer patience: Erlang A when given.")
+                                ] = None,
 ) -> Response:
     """Agents per interval."""
     query = StaffingQuery(filters.category, filters.channel, filters.freq, filters.start,
@@ -149,6 +161,6 @@ def _staffing_response(table: StaffingTable, timezone: str, *, as_csv: bool) -> 
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(names)
-    writer.writerows(records)
+    writer.writerows(zip(*safe_columns(columns).values(), strict=True))
     return Response(buffer.getvalue().encode("utf-8"), media_type=CSV_MEDIA_TYPE, headers={
         "Content-Disposition": f'attachment; filename="vocast-staffing-{table.freq.value}.csv"'})

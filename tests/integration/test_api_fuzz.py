@@ -79,7 +79,7 @@ def test_no_operation_answers_with_a_server_error(
     headers = {"X-API-Key": token, "Authorization": f"Bearer {token}"}
 
     @given(case=api_schema[path][method].as_strategy(generation_mode=mode))
-    @settings(max_examples=MAX_EXAMPLES, deadline=None, database=None,
+    @settings(max_examples=MAX_EXAMPLES, deadline=None, database=None, derandomize=True,
               suppress_health_check=list(HealthCheck))
     def fuzz(case: Any) -> None:
         response = case.call(headers=headers)

@@ -1,4 +1,4 @@
-"""API keys and job statistics in the store, on SQLite and PostgreSQL."""
+"""API keys and monitoring figures in the store, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from data.api_keys import hash_token
 from data.store import SqlStore
 from data.tables import api_keys
 from forecast.errors import InvalidParameter, NotFound
+from tests.integration.test_alert_store import T0, alert, check
 
 pytestmark = pytest.mark.integration
 
@@ -76,3 +77,16 @@ def test_job_stats_count_and_time_runs_by_job_and_status(store: SqlStore) -> Non
     assert stats[("fit", "success")].last_seconds is not None
     assert stats[("notify", "running")].last_seconds is None
     assert stats[("notify", "running")].total_seconds == 0.0
+
+
+def test_backlog_counts_firing_alerts_and_outbox_by_status(store: SqlStore) -> None:
+    empty = store.backlog_counts()
+    assert (empty.firing_alerts, empty.outbox, empty.oldest_pending_at) == (0, {}, None)
+    check(store, [alert("refund"), alert("delivery")], T0)
+    batch = store.claim_outbox("slack", now=T0, lease_seconds=60, limit=10)
+    assert batch is not None
+    store.mark_delivered(batch.batch_id, now=T0)
+    counts = store.backlog_counts()
+    assert counts.firing_alerts == 2
+    assert counts.outbox == {"pending": 2, "delivered": 2}
+    assert counts.oldest_pending_at == T0

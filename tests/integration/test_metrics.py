@@ -14,6 +14,7 @@ from api.app import create_app
 from forecast.settings import Settings
 from forecast.store import Store
 from tests.integration.conftest_api import TIMEZONE, forecast_frame, publish_forecast
+from tests.integration.test_alert_store import T0, alert, check
 
 pytestmark = pytest.mark.integration
 
@@ -91,3 +92,13 @@ def test_a_failing_store_does_not_fail_the_scrape(app: FastAPI, client: TestClie
     assert response.status_code == 200
     assert _value(response.text, "vocast_store_up") == 0
     assert _value(client.get("/metrics").text, "vocast_store_up") == 1
+
+
+def test_alerts_and_the_outbox_backlog_are_exported(app: FastAPI, client: TestClient) -> None:
+    store = app.state.store
+    check(store, [alert("refund")], T0)
+    text = client.get("/metrics").text
+    assert _value(text, "vocast_alerts_firing") == 1
+    assert _value(text, 'vocast_outbox_messages{status="pending"}') == 2
+    assert _value(text, 'vocast_outbox_messages{status="dead"}') == 0
+    assert _value(text, "vocast_outbox_oldest_pending_timestamp_seconds") == T0.timestamp()

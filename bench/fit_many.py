@@ -8,18 +8,23 @@ Scenarios: `daily100` and `daily1000` (synthetic daily series, 3 years) and `m30
 (scenario, executor) runs the real fit job (`fit_and_publish`) on a SQLite store in a
 fresh Python process: `main` is the fit process's peak RSS (VmHWM) and `worker` the
 largest peak any worker process reported; `CPU s/fit` counts the fit process and
-its workers, and so stays meaningful when other work shares the machine. `daily1000`
-uses `--big-model` (default `ets`), because `auto` backtests several candidates per
-series (about 6 s per 3-year daily series here; 1,000 of them take most of an hour on
-2 cores); pass `--big-model auto` for the real thing.
+its workers, and so stays meaningful when other work shares the machine. Every run
+starts from a fresh copy of the scenario's store (no earlier leaderboard to start from).
+
+`auto` backtests several candidates per series (about 0.9 CPU s per 3-year daily
+series), so `daily1000` with `auto` takes about 8 minutes with two processes and 15 with
+one on 2 cores; it also runs with `ets` alone as a cheaper reference. `--big-models ets`
+skips the long runs.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import logging
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -77,12 +82,12 @@ def synthetic_observations(scenario: Scenario, seed: int = SEED) -> pd.DataFrame
     return pd.concat(frames, ignore_index=True)
 
 
-def build_store(scenario: Scenario, folder: Path) -> str:
-    url = f"sqlite:///{folder / f'{scenario.name}.db'}"
-    store = open_store(url)
+def build_store(scenario: Scenario, folder: Path) -> Path:
+    path = folder / f"{scenario.name}.db"
+    store = open_store(f"sqlite:///{path}")
     store.upsert_observations(synthetic_observations(scenario))
     store.dispose()
-    return url
+    return path
 
 
 class PeakTracking:
@@ -116,6 +121,13 @@ def peak_rss_mib() -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _fresh_copy(path: Path, label: str) -> str:
+    """A URL of a copy of the store at `path`, for one run."""
+    copy = path.with_name(f"{path.stem}-{label}.db")
+    shutil.copyfile(path, copy)
+    return f"sqlite:///{copy}"
 
 
 def measure(url: str, executor_name: str, model: str, workers: int) -> dict[str, float]:
@@ -155,7 +167,7 @@ def main() -> None:
     parser.add_argument("--scenarios", default="daily100,m30_100,daily1000")
     parser.add_argument("--executors", default="local,serial")
     parser.add_argument("--model", default="auto")
-    parser.add_argument("--big-model", default="ets", help="model for daily1000")
+    parser.add_argument("--big-models", default="auto,ets", help="models for daily1000")
     parser.add_argument("--workers", type=int, default=0, help="local processes (0 = cores)")
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -168,10 +180,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="vocast-bench-") as folder:
         for name in args.scenarios.split(","):
             scenario = SCENARIOS[name]
-            model = args.big_model if scenario.series >= 1000 else args.model
-            url = build_store(scenario, Path(folder))
-            for executor in args.executors.split(","):
-                r = _run_child(url, executor, model, args.workers)
+            models = args.big_models.split(",") if scenario.series >= 1000 else [args.model]
+            built = build_store(scenario, Path(folder))
+            for model, executor in itertools.product(models, args.executors.split(",")):
+                r = _run_child(_fresh_copy(built, f"{model}-{executor}"), executor, model,
+                               args.workers)
                 print(f"{name:<10} {model:<14} {executor:<9} {scenario.series:>6} "
                       f"{int(r['fits']):>5} {r['seconds']:>8.1f} "
                       f"{scenario.series / r['seconds']:>9.2f} {r['fits'] / r['seconds']:>7.2f} "

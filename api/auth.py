@@ -47,21 +47,33 @@ class KeyCache:
         self._enabled_until = 0.0
         self._enabled = False
 
-    def auth_enabled(self, store: Store, *, required: bool) -> bool:
+    def known_enabled(self, *, required: bool) -> bool | None:
+        """Whether auth is on, from memory alone; None when the store must be asked."""
         if required or self._enabled:
             return True
-        now = time.monotonic()
-        if now >= self._enabled_until:
-            self._enabled = store.api_keys_exist()
-            self._enabled_until = now + self.ttl_seconds
+        return False if time.monotonic() < self._enabled_until else None
+
+    def auth_enabled(self, store: Store, *, required: bool) -> bool:
+        known = self.known_enabled(required=required)
+        if known is not None:
+            return known
+        self._enabled = store.api_keys_exist()
+        self._enabled_until = time.monotonic() + self.ttl_seconds
         return self._enabled
 
+    def cached(self, token: str) -> tuple[bool, ApiKey | None]:
+        """(hit, key) from memory alone, without touching the store."""
+        entry = self._keys.get(_digest(token))
+        if entry is not None and entry[0] > time.monotonic():
+            return True, entry[1]
+        return False, None
+
     def find(self, store: Store, token: str) -> ApiKey | None:
-        digest = hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
+        digest = _digest(token)
         now = time.monotonic()
-        cached = self._keys.get(digest)
-        if cached is not None and cached[0] > now:
-            return cached[1]
+        hit, key = self.cached(token)
+        if hit:
+            return key
         key = store.find_api_key(token)
         if self.ttl_seconds > 0:
             if len(self._keys) >= CACHE_MAX_ENTRIES:
@@ -80,13 +92,20 @@ async def authorize(
     store: Store = request.app.state.store
     settings: Settings = request.app.state.settings
     cache: KeyCache = request.app.state.key_cache
-    if not await run_in_threadpool(cache.auth_enabled, store, required=settings.auth_required):
+    # Warm requests are answered from memory; only a cache miss goes to the thread pool.
+    enabled = cache.known_enabled(required=settings.auth_required)
+    if enabled is None:
+        enabled = await run_in_threadpool(cache.auth_enabled, store,
+                                          required=settings.auth_required)
+    if not enabled:
         return None
     token = header_key or (bearer.credentials if bearer is not None else None)
     if not token:
         raise _unauthorized("this route needs an API key: send 'Authorization: Bearer KEY' "
                             "or 'X-API-Key: KEY' (create one with `vocast keys create`)")
-    key = await run_in_threadpool(cache.find, store, token)
+    hit, key = cache.cached(token)
+    if not hit:
+        key = await run_in_threadpool(cache.find, store, token)
     if key is None:
         raise _unauthorized("the API key is not valid or was revoked")
     missing = [scope for scope in security_scopes.scopes if not key.allows(scope)]
@@ -113,6 +132,10 @@ def include_protected(app: FastAPI, router: APIRouter, *, prefix: str = "",
         one.routes.append(route)
         scope = read if route.methods <= SAFE_METHODS else write
         app.include_router(one, prefix=prefix, dependencies=[require(scope)])
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
 
 
 def _unauthorized(message: str) -> HTTPException:

@@ -9,7 +9,7 @@ def _valid(actual: np.ndarray, *others: np.ndarray) -> np.ndarray:
     keep = np.isfinite(actual)
     for other in others:
         keep &= np.isfinite(other)
-    return keep
+    return np.asarray(keep, dtype=bool)
 
 
 def wape(actual: np.ndarray, predicted: np.ndarray) -> float:

@@ -25,7 +25,8 @@ def weekly_slot(ts: pd.DatetimeIndex, freq: Freq) -> np.ndarray:
     if freq is Freq.DAILY:
         return np.asarray(ts.day_of_week)
     minute_of_day = np.asarray(ts.hour * 60 + ts.minute)
-    return np.asarray(ts.day_of_week) * freq.per_day + minute_of_day // freq.minutes
+    slots = np.asarray(ts.day_of_week) * freq.per_day + minute_of_day // freq.minutes
+    return np.asarray(slots, dtype=np.int64)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,4 +100,4 @@ def _borrow_from_neighbouring_weeks(values: np.ndarray, season: int) -> np.ndarr
     for i in np.flatnonzero(np.isnan(out))[::-1]:
         if i + season < len(out) and not np.isnan(out[i + season]):
             out[i] = out[i + season]
-    return np.nan_to_num(out, nan=0.0)
+    return np.asarray(np.nan_to_num(out, nan=0.0), dtype=float)

@@ -22,7 +22,8 @@ class Fitted(Protocol):
 
 
 class Forecaster(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def fit(self, history: History) -> Fitted: ...
 
@@ -81,4 +82,4 @@ def _estimate_power(actual: np.ndarray, predicted: np.ndarray) -> float:
 def season_growth(horizon: int, season: int) -> np.ndarray:
     """Error growth for a method whose step-h forecast is ceil(h/season) seasons old."""
     steps = np.arange(horizon)
-    return np.sqrt(steps // season + 1.0)
+    return np.asarray(np.sqrt(steps // season + 1.0), dtype=float)

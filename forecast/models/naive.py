@@ -17,10 +17,12 @@ def _weekly_profile(values: np.ndarray, season: int, weeks: int, how: str) -> np
     tail = values[len(values) - usable:]
     block = tail.reshape(-1, season)[-weeks:]
     if how == "last":
-        return block[-1]
-    if how == "median":
-        return np.median(block, axis=0)
-    return block.mean(axis=0)
+        profile = block[-1]
+    elif how == "median":
+        profile = np.median(block, axis=0)
+    else:
+        profile = block.mean(axis=0)
+    return np.asarray(profile, dtype=float)
 
 
 def _rolled(profile: np.ndarray, horizon: int) -> np.ndarray:

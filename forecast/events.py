@@ -11,8 +11,6 @@
 
 from __future__ import annotations
 
-import io
-import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -22,6 +20,7 @@ from typing import IO
 import pandas as pd
 
 from forecast.calendar import Event
+from forecast.csvfile import read_text_csv
 from forecast.errors import InvalidInput
 
 EVENT_KINDS = ("launch", "campaign", "outage", "policy", "other")
@@ -48,24 +47,7 @@ def event_key(event: Event) -> tuple[str, date, date]:
 
 def read_events_csv(source: str | Path | bytes | IO[bytes]) -> list[Event]:
     """Read and validate an events CSV (plain or .gz); raise InvalidInput naming row and column."""
-    handle: str | Path | IO[bytes] = io.BytesIO(source) if isinstance(source, bytes) else source
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", pd.errors.ParserWarning)
-            frame = pd.read_csv(
-                handle, dtype=str, keep_default_na=False, skipinitialspace=True,
-                encoding="utf-8-sig", compression="infer", index_col=False,
-            )
-    except pd.errors.EmptyDataError as exc:
-        raise InvalidInput(
-            f"the file is empty; expected a header {','.join(EVENT_COLUMNS)}"
-        ) from exc
-    except pd.errors.ParserError as exc:
-        raise InvalidInput(f"malformed CSV: {exc}") from exc
-    except pd.errors.ParserWarning as exc:
-        raise InvalidInput("malformed CSV: rows have more fields than the header") from exc
-    except UnicodeDecodeError as exc:
-        raise InvalidInput("the file is not UTF-8 text") from exc
+    frame = read_text_csv(source, expected=",".join(EVENT_COLUMNS))
     return parse_events(frame)
 
 

@@ -9,8 +9,6 @@ the configured zone.
 
 from __future__ import annotations
 
-import io
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
@@ -18,6 +16,7 @@ from typing import IO
 import numpy as np
 import pandas as pd
 
+from forecast.csvfile import read_text_csv
 from forecast.errors import InvalidInput
 from forecast.handle_time import AHT_COLUMN, bucket_counts, parse_aht
 from forecast.series import Freq
@@ -31,24 +30,7 @@ _SUPPORTED_MINUTES = {f.minutes: f for f in Freq}
 
 def read_inquiry_csv(source: str | Path | bytes | IO[bytes]) -> pd.DataFrame:
     """Read a CSV (plain or .gz) as strings; raise InvalidInput on unreadable or empty files."""
-    handle: str | Path | IO[bytes] = io.BytesIO(source) if isinstance(source, bytes) else source
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", pd.errors.ParserWarning)
-            frame = pd.read_csv(
-                handle, dtype=str, keep_default_na=False, skipinitialspace=True,
-                encoding="utf-8-sig", compression="infer", index_col=False,
-            )
-    except pd.errors.EmptyDataError as exc:
-        raise InvalidInput(
-            "the file is empty; expected a header with ts,category[,channel][,count]"
-        ) from exc
-    except pd.errors.ParserError as exc:
-        raise InvalidInput(f"malformed CSV: {exc}") from exc
-    except pd.errors.ParserWarning as exc:
-        raise InvalidInput("malformed CSV: rows have more fields than the header") from exc
-    except UnicodeDecodeError as exc:
-        raise InvalidInput("the file is not UTF-8 text") from exc
+    frame = read_text_csv(source, expected="ts,category[,channel][,count]")
     return frame
 
 

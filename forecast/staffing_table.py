@@ -9,13 +9,13 @@ spread evenly over those minutes.
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import IO
 
 import numpy as np
 import pandas as pd
 
+from forecast.csvfile import read_text_csv
 from forecast.errors import InvalidInput, InvalidParameter
 from forecast.ingest import FIRST_DATA_ROW, parse_timestamps
 from forecast.staffing import required_agents
@@ -33,16 +33,7 @@ def read_forecast_csv(source: str | Path | bytes | IO[bytes]) -> pd.DataFrame:
     Other columns (bounds, model) are kept. ts is parsed (ISO 8601), yhat is a float >= 0;
     errors name the file row (header = row 1) and the column.
     """
-    handle: str | Path | IO[bytes] = io.BytesIO(source) if isinstance(source, bytes) else source
-    try:
-        frame = pd.read_csv(handle, dtype=str, keep_default_na=False, skipinitialspace=True,
-                            encoding="utf-8-sig", compression="infer")
-    except pd.errors.EmptyDataError as exc:
-        raise InvalidInput("the file is empty; expected a header with ts,category,yhat") from exc
-    except pd.errors.ParserError as exc:
-        raise InvalidInput(f"malformed CSV: {exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise InvalidInput("the file is not UTF-8 text") from exc
+    frame = read_text_csv(source, expected="ts,category,yhat")
     return _validated(frame)
 
 

@@ -5,17 +5,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import orjson
 import pandas as pd
 from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.responses import Response
 
 from api.deps import SettingsDep, StoreDep
-from api.errors import malformed_body, unsupported_media_type
 from api.event_schemas import EventOut, EventsIn, EventsUpsertOut
 from api.routes import error_responses
-from api.routes.observations import CSV_MEDIA_TYPES, _multipart_file, _read_body
 from api.schemas import inline_schema
+from api.uploads import read_rows_body
 from forecast.calendar import Event
 from forecast.errors import InvalidInput
 from forecast.events import CATEGORY_SEPARATOR, event_key, parse_events, read_events_csv
@@ -44,16 +42,8 @@ Everything is validated before anything is written; an error names the row and c
 
 async def read_events(request: Request) -> list[Event]:
     """Events from the body by its content type (bounded by the app's upload limit)."""
-    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    body = await _read_body(request, request.app.state.max_upload_bytes)
-    if media == "application/json" or media.endswith("+json"):
-        return _json_events(body)
-    if media == "multipart/form-data":
-        return read_events_csv(await _multipart_file(request, body))
-    if media in CSV_MEDIA_TYPES or not media:
-        return read_events_csv(body)
-    raise unsupported_media_type(f"unsupported content type {media!r}; send application/json, "
-                                 "multipart/form-data or text/csv")
+    return await read_rows_body(request, from_csv=read_events_csv, from_json=_json_events,
+                                noun="event")
 
 
 @router.get("/events", response_model=list[EventOut], responses=error_responses(422))
@@ -92,26 +82,13 @@ def delete_event(
     return Response(status_code=204)
 
 
-def _json_events(body: bytes) -> list[Event]:
-    try:
-        payload: Any = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise malformed_body(f"malformed JSON body: {exc}") from exc
-    rows = payload.get("rows") if isinstance(payload, dict) else None
-    if not isinstance(rows, list):
-        raise InvalidInput('the JSON body must be an object {"rows": [{...}, ...]}',
-                           column="rows")
-    if not rows:
-        raise InvalidInput("rows is empty; send at least one event", column="rows")
+def _json_events(rows: list[dict[str, Any]]) -> list[Event]:
     flat = [_flat_row(row, position) for position, row in enumerate(rows, start=1)]
     return parse_events(pd.DataFrame(flat, dtype=object), first_row=1)
 
 
-def _flat_row(row: object, position: int) -> dict[str, str]:
+def _flat_row(row: dict[str, Any], position: int) -> dict[str, str]:
     """A JSON row as strings; a categories list becomes the ';'-separated CSV form."""
-    if not isinstance(row, dict):
-        raise InvalidInput(f"each row must be an object; got {type(row).__name__}",
-                           row=position)
     flat = {}
     for key, value in row.items():
         if key == "categories" and isinstance(value, list):

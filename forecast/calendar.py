@@ -1,13 +1,20 @@
 """Public holidays (any country the `holidays` package knows) and user events as day kinds.
 
-Every day gets a kind: `normal`, a holiday name, `pre_holiday:<name>` (the working day
-before a holiday), `post_holiday_1`/`post_holiday_2` (the first two working days after a break of
-two or more days off, where rebounds land), or `event:<kind>` for user events. Models
-learn one effect per kind from history and apply it to future days of the same kind.
+Every day gets a kind: `normal`; a holiday's name; `pre_holiday_<k>:<name>` for the k-th
+working day before a holiday break (k = 1 for every break; up to 3 before long breaks,
+where rushes build up); `post_holiday_<k>:<name>` for the k-th working day after a break
+of two or more days off (up to 3 after long breaks, where rebounds land);
+`break_day:<name>` for the ordinary days off inside a long break; or `event:<kind>` for
+user events. A break is named after the holiday that fills most of it, so the same break
+keeps its name from year to year; a long break lasts four days or more and holds two or
+more holidays (Seollal, Chuseok, Golden Week, Christmas next to a weekend). Models learn
+one effect per kind and per family (the part before the colon), so a break seen in
+history repeats its own rush and rebound and an unseen one borrows the family's.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -21,7 +28,39 @@ from forecast.errors import InvalidParameter
 
 NORMAL = "normal"
 PRE_HOLIDAY = "pre_holiday"
-POST_HOLIDAY = ("post_holiday_1", "post_holiday_2")
+POST_HOLIDAY = "post_holiday"
+BREAK_DAY = "break_day"
+EVENT = "event"
+AROUND_BREAK_DAYS = 3
+_SHORT_BREAK_DAYS = {PRE_HOLIDAY: 1, POST_HOLIDAY: 2}
+_PAD_DAYS = 24
+_LONG_BREAK_DAYS = 4
+_DESCRIPTIONS = {
+    PRE_HOLIDAY: "working day {k} before {name}",
+    POST_HOLIDAY: "working day {k} after {name}",
+    BREAK_DAY: "day off inside the {name} break",
+}
+
+
+def kind_family(kind: str) -> str:
+    """The family of a kind: `pre_holiday_1` for `pre_holiday_1:Chuseok`, `event` for
+    `event:launch`; a holiday's name and `normal` are their own family."""
+    return kind.split(":", 1)[0] if ":" in kind else kind
+
+
+def is_holiday_kind(kind: str) -> bool:
+    """True for a public holiday's own kind (its name)."""
+    return kind != NORMAL and ":" not in kind
+
+
+def describe_kind(kind: str) -> str | None:
+    """Words for a day kind around a holiday ('working day 1 before Chuseok'), else None."""
+    family, _, name = kind.partition(":")
+    for prefix, text in _DESCRIPTIONS.items():
+        if family.startswith(prefix) and name:
+            k = family[len(prefix) + 1:] or "1"
+            return text.format(k=k, name=name)
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,47 +116,58 @@ def day_kinds(
     """Kind of each day in `days` (daily, normalised stamps), see the module docstring.
 
     `off_weekdays` are the weekdays the queue is normally closed or quiet on (Monday = 0);
-    they decide which days count as the first working days after a break.
+    they decide which days are working days around a break.
     """
-    pad = pd.date_range(days.min() - pd.Timedelta(days=10), days.max() + pd.Timedelta(days=10))
-    names = holiday_names(pad, country)
-    is_holiday = (names != "").to_numpy()
+    pad = pd.date_range(days.min() - pd.Timedelta(days=_PAD_DAYS),
+                        days.max() + pd.Timedelta(days=_PAD_DAYS))
+    names = holiday_names(pad, country).to_numpy()
+    is_holiday = names != ""
     off = is_holiday | np.isin(pad.day_of_week, off_weekdays)
-    kinds = np.where(is_holiday, names.to_numpy(), NORMAL).astype(object)
-    _mark_pre_and_post(kinds, is_holiday, off)
+    kinds = np.where(is_holiday, names, NORMAL).astype(object)
+    for first, last in _off_runs(off):
+        if is_holiday[first:last + 1].any():
+            _mark_break(kinds, off, first, last)
     result = pd.Series(kinds, index=pad).reindex(days)
     for event in events:
         if event.applies_to(category):
             inside = (days >= pd.Timestamp(event.start)) & (days <= pd.Timestamp(event.end))
-            result[inside] = f"event:{event.kind}"
+            result[inside] = f"{EVENT}:{event.kind}"
     return result
 
 
-def _mark_pre_and_post(kinds: np.ndarray, is_holiday: np.ndarray, off: np.ndarray) -> None:
-    n = len(kinds)
-    for i in range(n):
-        if not is_holiday[i]:
+def _off_runs(off: np.ndarray) -> list[tuple[int, int]]:
+    """(first, last) index of every maximal run of days off."""
+    edges = np.diff(np.concatenate(([0], off.astype(np.int8), [0])))
+    return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1, strict=True))
+
+
+def _mark_break(kinds: np.ndarray, off: np.ndarray, first: int, last: int) -> None:
+    """Name the days inside, before and after the break of days off [first, last]."""
+    inside = [str(k) for k in kinds[first:last + 1] if k != NORMAL]
+    name = Counter(inside).most_common(1)[0][0]
+    long_break = len(inside) >= 2 and last - first + 1 >= _LONG_BREAK_DAYS
+    if long_break:
+        for i in range(first, last + 1):
+            if kinds[i] == NORMAL:
+                kinds[i] = f"{BREAK_DAY}:{name}"
+    for family, step, start in ((PRE_HOLIDAY, -1, first - 1), (POST_HOLIDAY, 1, last + 1)):
+        if family == POST_HOLIDAY and last == first:
             continue
-        before = i - 1
-        if before >= 0 and not off[before] and kinds[before] == NORMAL:
-            kinds[before] = f"{PRE_HOLIDAY}:{kinds[i]}"
-        start = i
-        while start > 0 and off[start - 1]:
-            start -= 1
-        end = i
-        while end + 1 < n and off[end + 1]:
-            end += 1
-        if end - start + 1 < 2:
-            continue
-        after, marked = end + 1, 0
-        while after < n and marked < len(POST_HOLIDAY):
-            if not off[after] and (kinds[after] == NORMAL
-                                   or str(kinds[after]).startswith(PRE_HOLIDAY)):
-                kinds[after] = POST_HOLIDAY[marked]
-                marked += 1
-            elif not off[after]:
-                marked += 1
-            after += 1
+        count = AROUND_BREAK_DAYS if long_break else _SHORT_BREAK_DAYS[family]
+        _mark_working_days(kinds, off, start, step, count, f"{family}_{{k}}:{name}")
+
+
+def _mark_working_days(kinds: np.ndarray, off: np.ndarray, start: int, step: int,
+                       count: int, template: str) -> None:
+    """Mark the next `count` working days from `start` going `step`, skipping days off;
+    a day already marked by a nearer break keeps its kind but still counts."""
+    i, k = start, 1
+    while 0 <= i < len(kinds) and k <= count:
+        if not off[i]:
+            if kinds[i] == NORMAL:
+                kinds[i] = template.format(k=k)
+            k += 1
+        i += step
 
 
 def normalise_day(ts: pd.DatetimeIndex) -> pd.DatetimeIndex:

@@ -18,7 +18,8 @@ from forecast.series import LEVELS, Forecast, Freq, History, make_forecast
 logger = logging.getLogger(__name__)
 
 COMBINE_TOP = 3
-MAX_FOLDS = 6
+# Daily backtests are cheap and holidays make short windows noisy: about eight months.
+MAX_FOLDS = 16
 INTRADAY_FOLDS = 3
 PRIOR_WEIGHT = 0.5
 BIAS_WEIGHT = 0.5

@@ -1,7 +1,7 @@
-"""Calendar adjustment: learn one multiplicative effect per day kind (holiday, rebound day,
-event kind), give the inner model a history with those days made normal, and apply the
-effects to future days of the same kind. Any model gains holiday awareness this way,
-and last week's holiday no longer repeats into next week's forecast.
+"""Calendar adjustment: learn one multiplicative effect per day kind (holiday, days around
+a break, event kind), give the inner model a history with those days made normal, and
+apply the effects to future days of the same kind. Any model gains holiday awareness this
+way, and last week's holiday no longer repeats into next week's forecast.
 """
 
 from __future__ import annotations
@@ -11,17 +11,27 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from forecast.calendar import NORMAL, POST_HOLIDAY, PRE_HOLIDAY, Event, day_kinds, normalise_day
+from forecast.calendar import (
+    EVENT,
+    NORMAL,
+    Event,
+    day_kinds,
+    is_holiday_kind,
+    kind_family,
+    normalise_day,
+)
 from forecast.models.base import Fitted, Forecaster
 from forecast.series import LEVELS, Forecast, History, make_forecast
 
-_GENERIC_KINDS = (NORMAL, PRE_HOLIDAY, *POST_HOLIDAY)
 _MIN_RATIO_TO_RESCALE = 0.15
+_MAX_EFFECT = 5.0
+_OPEN_AS_USUAL = 0.8
 
 
 @dataclass(frozen=True, slots=True)
 class DayEffects:
-    """Multiplicative effect per day kind, and the pooled effect of unseen holidays."""
+    """Multiplicative effect per day kind and per family, and the pooled effect of unseen
+    holidays."""
 
     by_kind: dict[str, float]
     unseen_holiday: float
@@ -31,19 +41,21 @@ class DayEffects:
             return 1.0
         if kind in self.by_kind:
             return self.by_kind[kind]
-        if kind.startswith(PRE_HOLIDAY):
-            return self.by_kind.get(PRE_HOLIDAY, 1.0)
-        if kind in _GENERIC_KINDS or kind.startswith("event:"):
-            return 1.0
-        return self.unseen_holiday
+        if is_holiday_kind(kind):
+            return self.unseen_holiday
+        family, _, holiday = kind.partition(":")
+        if family == EVENT or self.factor(holiday) >= _OPEN_AS_USUAL:
+            return 1.0  # no break around a holiday the queue works through as usual
+        return self.by_kind.get(family, 1.0)
 
 
 def off_weekdays(daily: pd.Series) -> tuple[int, ...]:
-    """Weekdays this series is closed or nearly empty on (under a third of its busiest)."""
+    """Weekdays this series is closed or quiet on (under 2/3 of the typical weekday): the
+    weekend of its customers, which joins holidays next to it into one break."""
     means = daily.groupby(pd.DatetimeIndex(daily.index).day_of_week).mean()
     if means.empty or means.max() <= 0:
         return (5, 6)
-    return tuple(int(d) for d in means.index if means[d] < means.max() / 3)
+    return tuple(int(d) for d in means.index if means[d] < means.median() * 2 / 3)
 
 
 def _kinds_for(history: History, days: pd.DatetimeIndex, off: tuple[int, ...]) -> pd.Series:
@@ -53,7 +65,12 @@ def _kinds_for(history: History, days: pd.DatetimeIndex, off: tuple[int, ...]) -
 
 
 def learn_day_effects(daily: pd.Series, kinds: pd.Series) -> tuple[DayEffects, pd.Series]:
-    """Effects per kind from daily totals, and each day's own ratio to a normal day."""
+    """Effects per kind from daily totals, and each day's own ratio to a normal day.
+
+    A family's effect (all `post_holiday_1` days) is shrunk towards normal by its count of
+    days, n/(n+1); a kind of that family (`post_holiday_1:Chuseok`) is shrunk towards the
+    family's effect the same way. A holiday is shrunk towards normal, except a closure.
+    """
     normal_only = daily.where(kinds == NORMAL)
     neighbours = pd.concat(
         [normal_only.shift(k, freq="D") for k in (-14, -7, 7, 14)], axis=1
@@ -61,28 +78,32 @@ def learn_day_effects(daily: pd.Series, kinds: pd.Series) -> tuple[DayEffects, p
     reference = neighbours.median(axis=1, skipna=True)
     ratio = (daily + 0.5) / (reference + 0.5)
     ratio[(kinds == NORMAL) | reference.isna()] = np.nan
+    known = ratio.dropna()
+    known_kinds = kinds.reindex(known.index).astype(str)
+    grouped = known_kinds.str.contains(":") & ~known_kinds.str.startswith(f"{EVENT}:")
     by_kind: dict[str, float] = {}
+    for family, values in known[grouped].groupby(known_kinds[grouped].map(kind_family)):
+        by_kind[str(family)] = _shrunk(values, towards=1.0)
     raw: dict[str, float] = {}
-    generic = kinds.where(~kinds.str.startswith(PRE_HOLIDAY), PRE_HOLIDAY)
-    for frame_kinds in (kinds, generic):
-        for kind, values in ratio.dropna().groupby(frame_kinds):
-            n = len(values)
-            median = float(values.median())
-            raw.setdefault(str(kind), median)
-            # A closure tends to repeat; a partial dip is shrunk towards normal.
-            weight = 1.0 if median < _MIN_RATIO_TO_RESCALE else n / (n + 1)
-            effect = float(np.clip(1 + weight * (median - 1), 0.0, 5.0))
-            by_kind.setdefault(str(kind), effect)
+    for kind, values in known.groupby(known_kinds):
+        kind = str(kind)
+        raw[kind] = float(values.median())
+        closure = raw[kind] < _MIN_RATIO_TO_RESCALE
+        prior = by_kind.get(kind_family(kind), 1.0) if kind_family(kind) != kind else 1.0
+        by_kind[kind] = raw[kind] if closure else _shrunk(values, towards=prior)
     # Closing on a holiday is a decision per holiday and does not carry over to others;
     # the dip on holidays the queue stayed open does.
     open_holidays = [by_kind[k] for k, r in raw.items()
-                     if _is_holiday_kind(k) and r >= _MIN_RATIO_TO_RESCALE]
+                     if is_holiday_kind(k) and r >= _MIN_RATIO_TO_RESCALE]
     pooled = float(np.median(open_holidays)) if open_holidays else 1.0
     return DayEffects(by_kind=by_kind, unseen_holiday=pooled), ratio
 
 
-def _is_holiday_kind(kind: str) -> bool:
-    return kind not in _GENERIC_KINDS and not kind.startswith(("event:", PRE_HOLIDAY))
+def _shrunk(ratios: pd.Series, *, towards: float) -> float:
+    """The median ratio moved towards `towards` by n/(n+1), kept within (0, 5]."""
+    n = len(ratios)
+    effect = towards + n / (n + 1) * (float(ratios.median()) - towards)
+    return float(np.clip(effect, 0.0, _MAX_EFFECT))
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from forecast.models.base import ErrorScale, fit_error_scale
 from forecast.series import LEVELS, Forecast, History, make_forecast
 
 MAX_FIT_WEEKS = 104
+TREND_MIN_SEASONS = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,14 +48,18 @@ class Ets:
     def fit(self, history: History) -> _FittedEts:
         season = history.freq.season_length
         values = history.y.to_numpy(dtype=float)[-MAX_FIT_WEEKS * season:]
-        if len(values) < 2 * season + 2:
-            raise InsufficientHistory(self.name, 2 * season + 2, len(values))
+        if len(values) < 2 * season:
+            raise InsufficientHistory(self.name, 2 * season, len(values))
         logged = np.log1p(np.maximum(values, 0.0))
+        # Under four seasons a trend is mostly noise: level and season only.
+        trended = len(values) >= TREND_MIN_SEASONS * season
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             model = ExponentialSmoothing(
-                logged, trend="add", damped_trend=True, seasonal="add",
-                seasonal_periods=season, initialization_method="heuristic",
+                logged, trend="add" if trended else None, damped_trend=trended,
+                seasonal="add", seasonal_periods=season,
+                initialization_method=("heuristic" if len(values) >= 10 + 2 * (season // 2)
+                                       else "estimated"),
             ).fit(optimized=True, use_brute=False, method="SLSQP")
         fitted = np.expm1(model.fittedvalues)
         errors = fit_error_scale(values[season:], fitted[season:])

@@ -47,7 +47,9 @@ class Mstl:
             warnings.simplefilter("ignore")
             if history.freq.is_intraday:
                 result = MSTL(values, periods=(history.freq.per_day, season), iterate=1).fit()
-                seasonal = np.asarray(result.seasonal).sum(axis=1)
+                seasonal = np.asarray(result.seasonal)
+                # MSTL drops a period the data cannot hold twice: one column left.
+                seasonal = seasonal.sum(axis=1) if seasonal.ndim == 2 else seasonal
             else:
                 result = STL(values, period=season, robust=True).fit()
                 seasonal = np.asarray(result.seasonal)

@@ -1,0 +1,104 @@
+"""Day kinds around holiday breaks, and the effects learnt for them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecast.calendar import day_kinds, describe_kind, is_holiday_kind, kind_family
+from forecast.models.adjusted import DayEffects, learn_day_effects, off_weekdays
+from forecast.models.ets import Ets
+from forecast.models.mstl import Mstl
+from forecast.openhours import prepare_history
+from forecast.series import Freq, SeriesKey
+
+KEY = SeriesKey("delivery", "chat")
+
+
+def _kinds(first: str, last: str, country: str = "KR") -> dict[str, str]:
+    days = pd.date_range(first, last)
+    return {d.strftime("%m-%d"): k for d, k in day_kinds(days, country).items()}
+
+
+def test_a_long_break_has_a_run_up_days_inside_and_a_rebound() -> None:
+    kinds = _kinds("2026-09-18", "2026-10-02")  # Chuseok: Thursday 24 to Saturday 26
+    assert [kinds[d] for d in ("09-21", "09-22", "09-23")] == [
+        "pre_holiday_3:Chuseok", "pre_holiday_2:Chuseok", "pre_holiday_1:Chuseok"]
+    assert kinds["09-18"] == "normal"  # the run-up is three working days
+    assert kinds["09-25"] == "Chuseok"
+    assert kinds["09-27"] == "break_day:Chuseok"  # the Sunday inside the break
+    assert [kinds[d] for d in ("09-28", "09-29", "09-30")] == [
+        "post_holiday_1:Chuseok", "post_holiday_2:Chuseok", "post_holiday_3:Chuseok"]
+
+
+def test_a_single_holiday_next_to_a_weekend_is_a_short_break() -> None:
+    kinds = _kinds("2025-08-27", "2025-09-05", "US")  # Labor Day: Monday 1 September
+    assert kinds["08-29"] == "pre_holiday_1:Labor Day"  # the Friday before the weekend
+    assert kinds["08-28"] == "normal"
+    assert kinds["08-30"] == "normal"  # an ordinary weekend, not a break day
+    assert [kinds[d] for d in ("09-02", "09-03", "09-04")] == [
+        "post_holiday_1:Labor Day", "post_holiday_2:Labor Day", "normal"]
+
+
+def test_a_break_keeps_the_name_of_the_holiday_filling_most_of_it() -> None:
+    kinds = _kinds("2025-09-29", "2025-10-15")  # Foundation Day, Chuseok, Hangul Day in one
+    assert kinds["10-02"] == "pre_holiday_1:Chuseok"
+    assert kinds["10-10"] == "post_holiday_1:Chuseok"
+
+
+def test_kind_helpers() -> None:
+    assert kind_family("post_holiday_2:Chuseok") == "post_holiday_2"
+    assert is_holiday_kind("Chuseok") and not is_holiday_kind("pre_holiday_1:Chuseok")
+    assert not is_holiday_kind("normal")
+    assert describe_kind("pre_holiday_2:Chuseok") == "working day 2 before Chuseok"
+    assert describe_kind("break_day:Chuseok") == "day off inside the Chuseok break"
+    assert describe_kind("event:launch") is None
+
+
+def test_off_weekdays_are_the_quiet_ones_even_when_open() -> None:
+    index = pd.date_range("2026-01-05", periods=28, freq="D")
+    shape = np.array([1.1, 1.0, 1.0, 1.0, 0.95, 0.6, 0.55])
+    assert off_weekdays(pd.Series(100 * shape[index.day_of_week], index=index)) == (5, 6)
+    flat = pd.Series(100.0, index=index)
+    assert off_weekdays(flat) == ()
+
+
+def test_a_kind_seen_once_leans_on_its_family_and_an_open_holiday_breaks_nothing() -> None:
+    effects = DayEffects({"post_holiday_1": 1.3, "post_holiday_1:Chuseok": 1.6,
+                          "Labor Day": 0.0, "Columbus Day": 1.0}, unseen_holiday=1.0)
+    assert effects.factor("post_holiday_1:Chuseok") == 1.6
+    assert effects.factor("post_holiday_1:Labor Day") == 1.3  # closed: family rebound
+    assert effects.factor("post_holiday_1:Columbus Day") == 1.0  # worked through
+    assert effects.factor("post_holiday_1:Veterans Day") == 1.0  # unseen, open as usual
+    assert effects.factor("event:launch") == 1.0
+
+
+def test_learnt_rebound_is_shrunk_towards_the_family() -> None:
+    days = pd.date_range("2025-06-02", periods=10 * 7, freq="D")
+    daily = pd.Series(100.0, index=days)
+    kinds = pd.Series("normal", index=days, dtype=object)
+    for day, kind in (("2025-06-10", "post_holiday_1:A"), ("2025-07-08", "post_holiday_1:B"),
+                      ("2025-07-29", "post_holiday_1:B")):
+        daily[day] = 150.0
+        kinds[day] = kind
+    effects, _ = learn_day_effects(daily, kinds)
+    family = effects.by_kind["post_holiday_1"]
+    assert 1.0 < family < 1.5
+    assert family < effects.by_kind["post_holiday_1:B"] < 1.5
+    assert effects.by_kind["post_holiday_1:A"] == pytest.approx(family + 0.5 * (1.5 - family),
+                                                                rel=1e-3)
+
+
+def test_ets_and_mstl_fit_two_weeks_of_history() -> None:
+    rng = np.random.default_rng(3)
+    daily_index = pd.date_range("2026-02-02", periods=14, freq="D")
+    daily = pd.Series(rng.poisson(200, size=14).astype(float), index=daily_index)
+    history, _ = prepare_history(daily, KEY, Freq.DAILY)
+    forecast = Ets().fit(history).predict(7)
+    assert np.all(forecast.mean > 100) and np.all(forecast.mean < 300)
+    hourly_index = pd.date_range("2026-02-02", periods=14 * 24, freq="h")
+    hourly = pd.Series(rng.poisson(20, size=len(hourly_index)).astype(float),
+                       index=hourly_index)
+    history, _ = prepare_history(hourly, KEY, Freq.H60)
+    assert len(Mstl().fit(history).predict(24).mean) == 24

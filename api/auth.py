@@ -7,28 +7,31 @@ KEY` or `X-API-Key: KEY`. Scopes: `read` (GET routes), `write` (uploads), `admin
 silences, runs; implies the other two). Routers get their scope at registration
 (`include_protected`), and the OpenAPI schema lists it in each operation's `security`.
 
-Lookups are cached for `auth_cache_seconds` per process, so a revoked key may still work
-for that long; the "auth is on" state, once seen, is kept for the process lifetime.
+Lookups are cached for `auth_cache_seconds` per process (api/key_cache.py), so a key
+revoked by another process may still work for that long (one revoked or created through
+this process's store clears the cache at once); the "auth is on" state, once seen, is
+kept for the process lifetime. `allowed_from_memory` answers the same question as
+`authorize` from the cache alone, for the fast read path (api/fastpath.py).
 """
 
 from __future__ import annotations
 
-import hashlib
-import time
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Security
 from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer, SecurityScopes
+from fastapi.security.utils import get_authorization_scheme_param
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
+from api.key_cache import KeyCache
 from forecast.settings import Settings
 from forecast.store import ApiKey, Store
 
 READ, WRITE, ADMIN = "read", "write", "admin"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-CACHE_MAX_ENTRIES = 4096
 
 bearer_scheme = HTTPBearer(
     auto_error=False, scheme_name="HTTPBearer", bearerFormat="vck_...",
@@ -36,50 +39,6 @@ bearer_scheme = HTTPBearer(
 api_key_scheme = APIKeyHeader(
     name="X-API-Key", auto_error=False, scheme_name="APIKeyHeader",
     description="The same API key in an `X-API-Key` header.")
-
-
-class KeyCache:
-    """Per-process memory of key lookups and of whether auth is on."""
-
-    def __init__(self, ttl_seconds: float) -> None:
-        self.ttl_seconds = ttl_seconds
-        self._keys: dict[str, tuple[float, ApiKey | None]] = {}
-        self._enabled_until = 0.0
-        self._enabled = False
-
-    def known_enabled(self, *, required: bool) -> bool | None:
-        """Whether auth is on, from memory alone; None when the store must be asked."""
-        if required or self._enabled:
-            return True
-        return False if time.monotonic() < self._enabled_until else None
-
-    def auth_enabled(self, store: Store, *, required: bool) -> bool:
-        known = self.known_enabled(required=required)
-        if known is not None:
-            return known
-        self._enabled = store.api_keys_exist()
-        self._enabled_until = time.monotonic() + self.ttl_seconds
-        return self._enabled
-
-    def cached(self, token: str) -> tuple[bool, ApiKey | None]:
-        """(hit, key) from memory alone, without touching the store."""
-        entry = self._keys.get(_digest(token))
-        if entry is not None and entry[0] > time.monotonic():
-            return True, entry[1]
-        return False, None
-
-    def find(self, store: Store, token: str) -> ApiKey | None:
-        digest = _digest(token)
-        now = time.monotonic()
-        hit, key = self.cached(token)
-        if hit:
-            return key
-        key = store.find_api_key(token)
-        if self.ttl_seconds > 0:
-            if len(self._keys) >= CACHE_MAX_ENTRIES:
-                self._keys.clear()
-            self._keys[digest] = (now + self.ttl_seconds, key)
-        return key
 
 
 async def authorize(
@@ -117,6 +76,34 @@ async def authorize(
     return key
 
 
+def request_token(headers: Mapping[str, str]) -> str | None:
+    """The key a request sends, read as `authorize`'s two schemes read it: `X-API-Key`
+    first, else the credentials of an `Authorization: Bearer` header."""
+    header_key = headers.get("x-api-key")
+    if header_key:
+        return header_key
+    authorization = headers.get("authorization")
+    scheme, credentials = get_authorization_scheme_param(authorization)
+    if authorization and credentials and scheme.lower() == "bearer":
+        return credentials
+    return None
+
+
+def allowed_from_memory(cache: KeyCache, headers: Mapping[str, str], *, scope: str,
+                        required: bool) -> bool:
+    """True when memory alone shows that `authorize` lets this request use `scope`: auth
+    is off, or its key is cached and allows it. False means "ask `authorize`" (it looks
+    the key up, or refuses it), never "refused"."""
+    enabled = cache.known_enabled(required=required)
+    if not enabled:
+        return enabled is False
+    token = request_token(headers)
+    if not token:
+        return False
+    hit, key = cache.cached(token)
+    return hit and key is not None and key.allows(scope)
+
+
 def require(scope: str) -> Any:
     """A route dependency that needs an API key with `scope` (documented in OpenAPI)."""
     return Security(authorize, scopes=[scope])
@@ -132,10 +119,6 @@ def include_protected(app: FastAPI, router: APIRouter, *, prefix: str = "",
         one.routes.append(route)
         scope = read if route.methods <= SAFE_METHODS else write
         app.include_router(one, prefix=prefix, dependencies=[require(scope)])
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
 
 
 def _unauthorized(message: str) -> HTTPException:

@@ -1,12 +1,12 @@
 """Serve the published run from bytes prepared once, with HTTP validators.
 
 A published run never changes, so read routes answer from bytes built once per view:
-`RunPointer` (which run is published; the fit job, in another process, cannot tell us),
-`ResponseCache` (bodies by (run id, view), LRU within a byte budget, one build per view),
-`RefreshSchedule` (clients may keep a run until the next scheduled fit) and
-`serve_published`, the read path: 404 before any run, 304 for a matching
-If-None-Match/If-Modified-Since, gzip when accepted, and ETag, Last-Modified,
-Cache-Control and Vary on every answer.
+`RunPointer` (which run is published: api/run_pointer.py), `ResponseCache` (bodies by
+(run id, view), LRU within a byte budget, one build per view), `RefreshSchedule`
+(clients may keep a run until the next scheduled fit) and `serve_published`, the read
+path: 404 before any run, 304 for a matching If-None-Match/If-Modified-Since, gzip when
+accepted, and ETag, Last-Modified, Cache-Control and Vary on every answer.
+`remembered_answer` is that path's answer when memory alone has it (api/fastpath.py).
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import asyncio
 import gzip
 import hashlib
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -29,6 +28,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from api.deps import accept_weights
+from api.run_pointer import PublishedRun, RunPointer
 from forecast.errors import InvalidParameter, NotFound
 from forecast.settings import Settings
 from forecast.store import Store
@@ -37,7 +37,6 @@ GZIP_MIN_BYTES = 1024
 GZIP_LEVEL = 6
 ENTRY_OVERHEAD_BYTES = 512  # keys and bookkeeping, so tiny entries still count
 PENDING_FIT_MAX_AGE_SECONDS = 60
-MAX_VERSIONS_REMEMBERED = 256
 VARY = "Accept, Accept-Encoding"
 
 CacheKey = tuple[str, str]  # (run id, view)
@@ -69,25 +68,6 @@ class Prepared:
                 or len(self.body) < GZIP_MIN_BYTES):
             return self
         return replace(self, gzipped=gzip.compress(self.body, GZIP_LEVEL, mtime=0))
-
-
-@dataclass(frozen=True, slots=True)
-class PublishedRun:
-    """The published run as readers see it.
-
-    `version` names what else shapes the answers (e.g. planner overrides; "" when
-    nothing does) and `changed_at` is when the answers last changed: `published_at`, or
-    later when this process first saw the current `version`.
-    """
-
-    run_id: str
-    published_at: datetime  # tz-aware
-    version: str = ""
-    changed_at: datetime | None = None
-
-    @property
-    def last_modified(self) -> datetime:
-        return self.changed_at or self.published_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +109,7 @@ def is_not_modified(headers: Mapping[str, str], validators: Validators) -> bool:
     return validators.last_modified.replace(microsecond=0) <= since
 
 
+@lru_cache(maxsize=256)
 def accepts_gzip(accept_encoding: str | None) -> bool:
     """Whether Accept-Encoding allows gzip (explicitly or through `*`)."""
     weights = accept_weights(accept_encoding or "")
@@ -147,78 +128,6 @@ def full_response(prepared: Prepared, validators: Validators, *, gzip_ok: bool) 
         body = prepared.gzipped
         headers["Content-Encoding"] = "gzip"
     return Response(body, media_type=prepared.media_type, headers=headers)
-
-
-class RunPointer:
-    """The published run, read through the store.
-
-    With `check_seconds` 0 every answer reflects a read that began after its request
-    arrived, yet concurrent requests share reads: a request waits for the next read to
-    start, and one read answers everyone who arrived while the previous one ran. With
-    `check_seconds` > 0 a read is reused that long.
-    """
-
-    def __init__(self, check_seconds: float, *, version: Callable[[Store], str] | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self.check_seconds = check_seconds
-        self._version = version
-        self._clock = clock
-        self._state: tuple[float, PublishedRun | None] | None = None
-        self._first_seen: dict[tuple[str, str], datetime] = {}
-        self._next: asyncio.Future[PublishedRun | None] | None = None
-        self._reader: asyncio.Task[None] | None = None
-
-    def peek(self) -> tuple[bool, PublishedRun | None]:
-        """(still fresh?, the run last read) without touching the store."""
-        state = self._state
-        if state is None:
-            return False, None
-        return self._clock() - state[0] < self.check_seconds, state[1]
-
-    def read(self, store: Store) -> PublishedRun | None:
-        """Read the pointer now (blocking: call from a worker thread)."""
-        record = store.published_run()
-        run = None
-        if record is not None and record.published_at is not None:
-            run = PublishedRun(record.run_id, record.published_at)
-            if self._version is not None:
-                run = self._versioned(run, self._version(store))
-        self._state = (self._clock(), run)
-        return run
-
-    def _versioned(self, run: PublishedRun, version: str) -> PublishedRun:
-        """`changed_at` is no earlier than this process first saw (run, version): safe for
-        If-Modified-Since whichever worker answered before."""
-        if len(self._first_seen) > MAX_VERSIONS_REMEMBERED:
-            self._first_seen.clear()
-        seen = self._first_seen.setdefault((run.run_id, version), datetime.now(UTC))
-        return replace(run, version=version, changed_at=max(run.published_at, seen))
-
-    def expire(self) -> None:
-        self._state = None
-
-    async def current(self, store: Store) -> PublishedRun | None:
-        fresh, run = self.peek()
-        if fresh:
-            return run
-        if self._next is None:
-            self._next = asyncio.get_running_loop().create_future()
-        waiting = self._next
-        if self._reader is None:
-            self._reader = asyncio.ensure_future(self._read_while_waited(store))
-        return await asyncio.shield(waiting)
-
-    async def _read_while_waited(self, store: Store) -> None:
-        try:
-            while self._next is not None:
-                waiting, self._next = self._next, None
-                try:
-                    waiting.set_result(await run_in_threadpool(self.read, store))
-                except Exception as exc:  # every waiter of this read gets the error
-                    waiting.set_exception(exc)
-                    waiting.exception()  # mark it retrieved for waiters that hung up
-        finally:
-            self._reader = None
 
 
 class ResponseCache:
@@ -357,10 +266,12 @@ async def serve_published(
     run = await published.pointer.current(store)
     if run is None:
         raise NotFound(missing)
-    view = f"{view}\x00{run.version}" if run.version else view
+    remembered = remembered_answer(published, run, request.headers, view=view,
+                                   cacheable=cacheable)
+    if remembered is not None:
+        return remembered
+    view = versioned_view(view, run)
     validators = published.validators(run, view)
-    if is_not_modified(request.headers, validators):
-        return not_modified(validators)
     gzip_ok = accepts_gzip(request.headers.get("accept-encoding"))
     if cacheable:
         prepared = await published.cache.get_or_build((run.run_id, view),
@@ -371,6 +282,28 @@ async def serve_published(
         published.pointer.expire()
         validators = Validators(etag_for(prepared.run_id, view), None, 0)
     return full_response(prepared, validators, gzip_ok=gzip_ok)
+
+
+def remembered_answer(
+    published: PublishedResponses, run: PublishedRun, headers: Mapping[str, str], *,
+    view: str, cacheable: bool,
+) -> Response | None:
+    """`serve_published`'s answer for `run` when memory alone has it: 304 for a matching
+    validator, else the view's prepared bytes if cached; None when it must be built."""
+    view = versioned_view(view, run)
+    validators = published.validators(run, view)
+    if is_not_modified(headers, validators):
+        return not_modified(validators)
+    prepared = published.cache.get((run.run_id, view)) if cacheable else None
+    if prepared is None:
+        return None
+    return full_response(prepared, validators,
+                         gzip_ok=accepts_gzip(headers.get("accept-encoding")))
+
+
+def versioned_view(view: str, run: PublishedRun) -> str:
+    """The view key with the run's version (e.g. the overrides in force) in it."""
+    return f"{view}\x00{run.version}" if run.version else view
 
 
 def _build_once(build: Callable[[str], Prepared], run_id: str, compress: bool) -> Prepared:

@@ -37,6 +37,7 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 UNMATCHED_ROUTE = "unmatched"
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 FINISHED_STATUSES = frozenset({"success", "failed"})
+ROUTES_REMEMBERED = 4096  # paths -> route template; forgotten all at once when full
 OUTBOX_STATUSES = ("pending", "delivered", "dead")
 
 router = APIRouter(tags=["monitoring"])
@@ -49,6 +50,8 @@ class ApiMetrics:
                  templates: Callable[[], Iterable[str]] = tuple) -> None:
         self._templates = templates
         self._patterns: list[tuple[re.Pattern[str], str]] | None = None
+        self._routes: dict[str, str] = {}
+        self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
             "vocast_http_requests", "HTTP requests by method, route template and status.",
@@ -60,18 +63,31 @@ class ApiMetrics:
 
     def route_of(self, scope: Scope) -> str:
         """The route template a request's path matches, e.g. `/v1/keys/{key_id}`."""
+        path = scope["path"]
+        known = self._routes.get(path)
+        if known is not None:
+            return known
         if self._patterns is None:
             self._patterns = [(compile_path(t)[0], t) for t in self._templates()]
-        path = scope["path"]
         for pattern, template in self._patterns:
             if pattern.match(path):
+                if len(self._routes) >= ROUTES_REMEMBERED:
+                    self._routes.clear()
+                self._routes[path] = template
                 return template
         route = scope.get("route")
         return getattr(route, "path", None) or UNMATCHED_ROUTE
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
-        self.requests.labels(method, route, str(status)).inc()
-        self.latency.labels(method, route).observe(seconds)
+        """Count one request (the labelled series are looked up once, then kept)."""
+        key = (method, route, status)
+        children = self._children.get(key)
+        if children is None:
+            children = (self.requests.labels(method, route, str(status)),
+                        self.latency.labels(method, route))
+            self._children[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

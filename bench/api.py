@@ -1,16 +1,19 @@
 """Forecast reads of a published run against a bare endpoint sending the same bytes.
 
-    python bench/api.py                        # 16 connections, 2 rounds of 4 s per case
+    python bench/api.py                        # 16 connections, 5 rounds of 2 s per case
     python bench/api.py --seconds 8 --rounds 3
 
 Builds a synthetic store with one published run (20 categories x phone/chat/total,
-28 days daily, 14 days at 30 minutes for the totals) in a temporary folder, starts
-`uvicorn --factory api.app:create_app` on it twice (VOCAST_RUN_CHECK_SECONDS=1, the
-recommended setting for heavy BI traffic, and 0: the published run is re-read on every
-request), and a bare FastAPI app that returns the real server's bytes from memory. Each
-case is driven over loopback only, with wrk when installed (apt-get install wrk) and
-otherwise an asyncio httpx client, alternating servers round by round so load from
-elsewhere on the machine hits them alike. Prints req/s, p50 and p99 per server and the
+28 days daily, 14 days at 30 minutes for the totals) and a `read` API key in a temporary
+folder, starts `uvicorn --factory api.app:create_app` on it twice (default settings, as
+deployed: keys on, the run pointer re-read at most once a second; and
+VOCAST_RUN_CHECK_SECONDS=0: re-read for every request), and a bare FastAPI app that
+returns the real server's bytes from memory. Every request sends the key in `X-API-Key`,
+as a BI tool does (the bare endpoint ignores it). Each case is driven over loopback only,
+with wrk when installed (apt-get install wrk) and otherwise an asyncio httpx client,
+alternating servers round by round so load from elsewhere on the machine hits them
+alike; each figure is the median over the rounds, as bursts of other work on a shared
+machine land in one round or another. Prints req/s, p50 and p99 per server and the
 ratio to the bare endpoint; the targets (>= 0.7x throughput, p99 <= 2x) are printed,
 never asserted.
 """
@@ -34,6 +37,8 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pandas as pd
+from fastapi import Request
+from fastapi.responses import Response
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TIMEZONE = "Asia/Seoul"
@@ -79,7 +84,8 @@ def _rows(ts: pd.DatetimeIndex, category: str, channel: str, freq: str, base: fl
                          "lo95": yhat * 0.8, "hi95": yhat * 1.2, "model": "ets"})
 
 
-def build_store(database_url: str) -> int:
+def build_store(database_url: str) -> tuple[int, str]:
+    """The published run's row count and a `read` key (which turns auth on)."""
     from data.store import open_store
     from forecast.store import ACCURACY_COLUMNS
 
@@ -88,9 +94,10 @@ def build_store(database_url: str) -> int:
     try:
         store.save_run(RUN_ID, frame, pd.DataFrame({c: [] for c in ACCURACY_COLUMNS}))
         store.publish_run(RUN_ID)
+        _, token = store.create_api_key("bench-bi", ["read"])
     finally:
         store.dispose()
-    return len(frame)
+    return len(frame), token
 
 
 def free_port() -> int:
@@ -118,13 +125,14 @@ def wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
     raise SystemExit(f"server did not start in 60 s:\n{log.read_text()}")
 
 
-def vocast_server(database_url: str, check_seconds: float, workdir: Path
+def vocast_server(database_url: str, workdir: Path, **settings: str
                   ) -> tuple[str, subprocess.Popen[bytes]]:
+    """The real server with default settings but for `settings` (VOCAST_ names, lower case)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("VOCAST_")}
     env |= {"VOCAST_DATABASE_URL": database_url, "VOCAST_TIMEZONE": TIMEZONE,
-            "VOCAST_RUN_CHECK_SECONDS": str(check_seconds), "PYTHONPATH": str(REPO_ROOT)}
-    log = workdir / f"vocast-{check_seconds}.log"
+            "PYTHONPATH": str(REPO_ROOT), **{f"VOCAST_{k.upper()}": v for k, v in settings.items()}}
+    log = workdir / f"vocast-{port}.log"
     process = start([sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app",
                      "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
                      "--no-access-log"], env, log)
@@ -144,10 +152,13 @@ def bare_server(bodies: Path, workdir: Path) -> tuple[str, subprocess.Popen[byte
 
 
 def serve_bare(bodies: Path, port: int) -> None:
-    """A FastAPI app that only returns prepared bytes (what wire speed means here)."""
+    """A FastAPI app that only returns prepared bytes (what wire speed means here).
+
+    `Request` and `Response` are imported at module level: FastAPI resolves the handlers'
+    (postponed) annotations in the module's globals.
+    """
     import uvicorn
-    from fastapi import FastAPI, Request
-    from fastapi.responses import Response
+    from fastapi import FastAPI
 
     json_body = (bodies / "body.json").read_bytes()
     csv_body = (bodies / "body.csv").read_bytes()
@@ -175,6 +186,8 @@ def drive_wrk(url: str, headers: dict[str, str], seconds: float, connections: in
         command[1:1] = ["-H", f"{name}: {value}"]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     latency = {m[0]: float(m[1]) * _UNIT_MS[m[2]] for m in _WRK_LATENCY.findall(output)}
+    if "Non-2xx or 3xx responses" in output:
+        raise SystemExit(f"error answers from {url}:\n{output}")
     rate = _WRK_RATE.search(output)
     if rate is None or set(latency) != {"50", "99"}:
         raise SystemExit(f"cannot read wrk output:\n{output}")
@@ -191,7 +204,8 @@ def drive_httpx(url: str, headers: dict[str, str], seconds: float, connections: 
 
             async def worker() -> None:
                 while (began := time.perf_counter()) < deadline:
-                    (await client.get(url)).raise_for_status()
+                    if (await client.get(url)).status_code >= 400:
+                        raise SystemExit(f"error answer from {url}")
                     latencies.append((time.perf_counter() - began) * 1000)
 
             await asyncio.gather(*(worker() for _ in range(connections)))
@@ -201,10 +215,10 @@ def drive_httpx(url: str, headers: dict[str, str], seconds: float, connections: 
     return asyncio.run(run())
 
 
-def measure(bases: dict[str, str], case: str, etag: str, args: argparse.Namespace
-            ) -> dict[str, Sample]:
+def measure(bases: dict[str, str], case: str, etag: str, token: str,
+            args: argparse.Namespace) -> dict[str, Sample]:
     query, headers = CASES[case]
-    headers = {k: v.replace("<etag>", etag) for k, v in headers.items()}
+    headers = {k: v.replace("<etag>", etag) for k, v in headers.items()} | {"X-API-Key": token}
     drive = drive_wrk if shutil.which("wrk") and not args.httpx else drive_httpx
     rounds: dict[str, list[Sample]] = {name: [] for name in bases}
     for _ in range(args.rounds):
@@ -233,8 +247,8 @@ def report(case: str, samples: dict[str, Sample]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=4.0, help="per round and server")
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--seconds", type=float, default=2.0, help="per round and server")
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--httpx", action="store_true", help="use httpx even if wrk exists")
     parser.add_argument("--serve-bare", nargs=2, metavar=("BODIES", "PORT"),
@@ -249,29 +263,32 @@ def main() -> None:
 
 def run_bench(workdir: Path, args: argparse.Namespace) -> None:
     database_url = f"sqlite:///{workdir / 'bench.db'}"
-    rows = build_store(database_url)
+    rows, token = build_store(database_url)
+    key = {"X-API-Key": token}
     processes: list[subprocess.Popen[bytes]] = []
     try:
-        fast, process = vocast_server(database_url, 1.0, workdir)
+        default, process = vocast_server(database_url, workdir)
         processes.append(process)
-        strict, process = vocast_server(database_url, 0.0, workdir)
+        strict, process = vocast_server(database_url, workdir, run_check_seconds="0")
         processes.append(process)
-        first = httpx.get(fast + CASES["json"][0])
+        first = httpx.get(default + CASES["json"][0], headers=key)
+        first.raise_for_status()
         etag = first.headers["etag"]
         (workdir / "body.json").write_bytes(first.content)
-        (workdir / "body.csv").write_bytes(httpx.get(fast + CASES["csv"][0]).content)
+        csv_body = httpx.get(default + CASES["csv"][0], headers=key).content
+        (workdir / "body.csv").write_bytes(csv_body)
         (workdir / "etag").write_text(etag)
         bare, process = bare_server(workdir, workdir)
         processes.append(process)
-        bases = {"bare": bare, "vocast (check 1 s)": fast, "vocast (check per req)": strict}
+        bases = {"bare": bare, "vocast (defaults)": default, "vocast (check per req)": strict}
         tool = "wrk" if shutil.which("wrk") and not args.httpx else "httpx (asyncio)"
         print(f"store: {rows:,} forecast rows; view: {len(first.json()['rows'])} rows, "
-              f"{len(first.content):,} B JSON; {args.connections} connections, {tool}, "
-              f"{args.rounds} x {args.seconds:g} s per server, loopback, one worker each")
+              f"{len(first.content):,} B JSON; API key sent; {args.connections} connections, "
+              f"{tool}, {args.rounds} x {args.seconds:g} s per server, loopback, one worker each")
         print(f"  {'case':<5} {'server':<22} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8}   "
               f"vs bare (target >= {MIN_THROUGHPUT_RATIO}x req/s, <= {MAX_P99_RATIO}x p99)")
         for case in CASES:
-            report(case, measure(bases, case, etag, args))
+            report(case, measure(bases, case, etag, token, args))
     finally:
         for process in processes:
             process.terminate()

@@ -37,7 +37,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     run_check_seconds: float = Field(
-        default=0.0, ge=0, le=60,
+        default=1.0, ge=0, le=60,
         description="API: re-read which run is published at most this often (0 = per request)",
     )
     response_cache_mb: int = Field(default=64, ge=0, description="API: prepared responses")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
@@ -89,36 +89,50 @@ _TABLE_RESPONSE: dict[int | str, dict[str, Any]] = {
 async def get_forecasts(request: Request) -> Response:
     """Forecast rows of the published run."""
     store, settings = await get_store(request), await get_settings(request)
-    filters, fmt, view = _parse_query(request.scope["query_string"],
-                                      request.headers.get("accept"), settings.timezone)
-    page, query = parse_page_query(request.scope["query_string"], settings.max_forecast_rows)
-    view = view if page == Page() else f"{view}\x00{query}\x00{page.view()}"
+    query = forecast_query(request.scope["query_string"], request.headers.get("accept"),
+                           timezone=settings.timezone, max_rows=settings.max_forecast_rows)
 
     def build(run_id: str) -> Prepared:
-        prepared, after = _prepare(store, filters, run_id, timezone=settings.timezone, fmt=fmt,
-                                   page=page, query=query, max_rows=settings.max_forecast_rows)
+        prepared, after = _prepare(store, query, run_id, timezone=settings.timezone,
+                                   max_rows=settings.max_forecast_rows)
         links = next_page_headers(request.url.path, request.query_params, after)
         return replace(prepared, headers=prepared.headers + links)
 
-    cacheable = filters.start is None and filters.end is None
     # planner overrides: their version is read with the run pointer (see api/app.py)
-    return await serve_published(request, store, view=view, build=build,
-                                 cacheable=cacheable, missing=NO_RUN_MESSAGE)
+    return await serve_published(request, store, view=query.view, build=build,
+                                 cacheable=query.cacheable, missing=NO_RUN_MESSAGE)
 
 
 # HEAD (size and validators without the body) for clients that probe first, like DuckDB.
 router.add_api_route("/forecasts", get_forecasts, methods=["HEAD"], include_in_schema=False)
 
 
+@dataclass(frozen=True, slots=True)
+class ForecastQuery:
+    """A read of /v1/forecasts: its filters, format and page, and `view`, the key of its
+    answer (with `query`, the key a page cursor belongs to)."""
+
+    filters: ForecastFilter
+    fmt: TableFormat
+    page: Page
+    query: str
+    view: str
+
+    @property
+    def cacheable(self) -> bool:
+        """Views without a time window are kept for later reads of the same run."""
+        return self.filters.start is None and self.filters.end is None
+
+
 @lru_cache(maxsize=QUERY_MEMO_SIZE)
-def _parse_query(query_string: bytes, accept: str | None, timezone: str
-                 ) -> tuple[ForecastFilter, TableFormat, str]:
-    """Filters, format and view key of a query, parsed by the shared parsers.
+def forecast_query(query_string: bytes, accept: str | None, *, timezone: str,
+                   max_rows: int) -> ForecastQuery:
+    """Parse a raw query with the shared parsers (api/deps.py, api/paging.py).
 
     The query is read here rather than declared as FastAPI parameters (they are documented
     in `_PARAMETERS`): resolving six declared parameters costs several times more than
     serving a prepared body, and BI tools repeat the same few queries, so a parse is
-    remembered. Invalid queries raise and are not remembered.
+    remembered. Invalid queries raise (InvalidParameter) and are not remembered.
     """
     params = QueryParams(query_string)
     filters = parse_forecast_filter(
@@ -126,16 +140,20 @@ def _parse_query(query_string: bytes, accept: str | None, timezone: str
         freq=params.get("freq"), start=params.get("start"), end=params.get("end"),
     )
     fmt = choose_table_format(params.get("format"), accept)
-    return filters, fmt, _view(filters, fmt)
+    page, query = parse_page_query(query_string, max_rows)
+    view = _view(filters, fmt)
+    view = view if page == Page() else f"{view}\x00{query}\x00{page.view()}"
+    return ForecastQuery(filters, fmt, page, query, view)
 
 
-def _prepare(store: Store, filters: ForecastFilter, run_id: str, *, timezone: str,
-             fmt: TableFormat, page: Page, query: str, max_rows: int
-             ) -> tuple[Prepared, str | None]:
+def _prepare(store: Store, read: ForecastQuery, run_id: str, *, timezone: str,
+             max_rows: int) -> tuple[Prepared, str | None]:
     """The page's body, and the cursor of the next page (see api/paging.py)."""
-    frame = published_forecast(store, filters)  # planner overrides applied
-    frame, after = paginate(frame, page, run_id=run_id, query_key=query, max_rows=max_rows)
-    return prepare_forecast(frame, run_id, timezone=timezone, fmt=fmt, bom=page.bom), after
+    frame = published_forecast(store, read.filters)  # planner overrides applied
+    frame, after = paginate(frame, read.page, run_id=run_id, query_key=read.query,
+                            max_rows=max_rows)
+    return prepare_forecast(frame, run_id, timezone=timezone, fmt=read.fmt,
+                            bom=read.page.bom), after
 
 
 def _view(filters: ForecastFilter, fmt: str) -> str:

@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -22,6 +23,7 @@ pytestmark = pytest.mark.integration
 REPO_ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 15.0
+PUBLISH_VISIBLE_TIMEOUT_SECONDS = 10.0  # default run_check_seconds is 1
 
 
 def _free_port() -> int:
@@ -81,6 +83,17 @@ def server(tmp_path: Path, database_url: str) -> Iterator[str]:
     assert "Application shutdown complete" in output
 
 
+def _once_published(client: httpx.Client, *, params: dict[str, str]) -> Any:
+    """The forecast once the server has seen the run published by another process: at
+    most `run_check_seconds` (default settings) after the publish; 404 until then."""
+    deadline = time.monotonic() + PUBLISH_VISIBLE_TIMEOUT_SECONDS
+    while (response := client.get("/v1/forecasts", params=params)).status_code == 404:
+        assert time.monotonic() < deadline, "the published run never showed"
+        time.sleep(0.05)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
 def test_real_server_ingests_and_serves(server: str, database_url: str) -> None:
     with httpx.Client(base_url=server, timeout=10.0) as client:
         assert client.get("/healthz").json() == {"status": "ok", "database": "ok",
@@ -103,7 +116,7 @@ def test_real_server_ingests_and_serves(server: str, database_url: str) -> None:
         finally:
             store.dispose()
 
-        body = client.get("/v1/forecasts", params={"freq": "30min"}).json()
+        body = _once_published(client, params={"freq": "30min"})
         assert body["run_id"] == "run-uvicorn"
         assert body["rows"][0]["ts"] == "2026-03-02T09:00:00+09:00"
         csv = client.get("/v1/forecasts", headers={"accept": "text/csv"})

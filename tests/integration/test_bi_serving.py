@@ -34,7 +34,6 @@ from tests.integration.conftest_api import TIMEZONE, forecast_frame, publish_for
 pytestmark = pytest.mark.integration
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-ALL_ROWS = 18  # conftest_api.forecast_frame(): 3 daily series x 4 days + 6 half-hours
 VALIDATORS = ("etag", "last-modified", "cache-control", "vary")
 FORMATS = ("json", "csv", "parquet")
 
@@ -321,12 +320,17 @@ def uvicorn_server(tmp_path: Path, database_url: str, **settings: str) -> Iterat
 @pytest.fixture
 def database_url(tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path / 'served.db'}"
-    store = open_store(url)
+    publish_elsewhere(url, "run-1", forecast_frame())
+    return url
+
+
+def publish_elsewhere(database_url: str, run_id: str, frame: pd.DataFrame) -> None:
+    """Publish as the fit job does: from another process's store."""
+    store = open_store(database_url)
     try:
-        publish_forecast(store, "run-1")
+        publish_forecast(store, run_id, frame)
     finally:
         store.dispose()
-    return url
 
 
 def duckdb_with_httpfs() -> duckdb.DuckDBPyConnection:
@@ -359,10 +363,11 @@ def test_pandas_and_duckdb_read_the_api_over_http(tmp_path: Path, database_url: 
         assert parquet_rows[2] == 1 and parquet_rows[3] == "2026-03-01 15:00:00+00"
 
 
-def test_a_real_server_revalidates_gzips_and_follows_publishes(
+def test_a_strict_server_revalidates_gzips_and_follows_publishes_at_once(
     tmp_path: Path, database_url: str,
 ) -> None:
-    with uvicorn_server(tmp_path, database_url) as base, httpx.Client(base_url=base) as client:
+    with uvicorn_server(tmp_path, database_url, run_check_seconds="0") as base, \
+            httpx.Client(base_url=base) as client:
         first = client.get("/v1/forecasts", headers={"accept-encoding": "gzip"})
         assert first.headers["content-encoding"] == "gzip"
         raw = client.get("/v1/forecasts", headers={"accept-encoding": "gzip"}).read()
@@ -371,28 +376,24 @@ def test_a_real_server_revalidates_gzips_and_follows_publishes(
             assert gzip.decompress(b"".join(wire.iter_raw())) == first.content
         etag = first.headers["etag"]
         assert client.get("/v1/forecasts", headers={"if-none-match": etag}).status_code == 304
-        store = open_store(database_url)  # the fit job publishes from its own process
-        try:
-            publish_forecast(store, "run-2", forecast_frame().assign(model="ets"))
-        finally:
-            store.dispose()
+        publish_elsewhere(database_url, "run-2", forecast_frame().assign(model="ets"))
         after = client.get("/v1/forecasts", headers={"if-none-match": etag})
         assert after.status_code == 200 and after.json()["run_id"] == "run-2"
         assert {row["model"] for row in after.json()["rows"]} == {"ets"}
 
 
-def test_with_a_pointer_check_interval_a_new_run_shows_within_it(
+def test_with_default_settings_a_new_run_shows_within_the_check_window(
     tmp_path: Path, database_url: str,
 ) -> None:
-    with uvicorn_server(tmp_path, database_url, run_check_seconds="0.5") as base:
-        assert httpx.get(f"{base}/v1/forecasts").json()["run_id"] == "run-1"
-        store = open_store(database_url)
-        try:
-            publish_forecast(store, "run-2", forecast_frame().assign(model="ets"))
-        finally:
-            store.dispose()
-        time.sleep(0.6)
-        body = httpx.get(f"{base}/v1/forecasts").json()
-        assert body["run_id"] == "run-2"
-        assert {row["run_id"] for row in body["rows"]} == {"run-2"}
-
+    """Default `run_check_seconds`: 304 (the old run) until the window has passed."""
+    with uvicorn_server(tmp_path, database_url) as base, httpx.Client(base_url=base) as client:
+        etag = client.get("/v1/forecasts").headers["etag"]
+        publish_elsewhere(database_url, "run-2", forecast_frame().assign(model="ets"))
+        deadline = time.monotonic() + 10 * Settings.model_fields["run_check_seconds"].default
+        while (after := client.get("/v1/forecasts", headers={"if-none-match": etag})
+               ).status_code == 304:
+            assert time.monotonic() < deadline, "the new run never showed"
+            time.sleep(0.05)
+        assert after.status_code == 200 and after.json()["run_id"] == "run-2"
+        assert {row["run_id"] for row in after.json()["rows"]} == {"run-2"}
+        assert client.get("/v1/forecasts").content == after.content  # the prepared bytes

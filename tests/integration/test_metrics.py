@@ -102,3 +102,21 @@ def test_alerts_and_the_outbox_backlog_are_exported(app: FastAPI, client: TestCl
     assert _value(text, 'vocast_outbox_messages{status="pending"}') == 2
     assert _value(text, 'vocast_outbox_messages{status="dead"}') == 0
     assert _value(text, "vocast_outbox_oldest_pending_timestamp_seconds") == T0.timestamp()
+
+
+def test_reads_answered_from_memory_are_counted_like_routed_ones(
+    app: FastAPI, client: TestClient
+) -> None:
+    publish_forecast(app.state.store, "run-1")
+    etag = client.get("/v1/forecasts").headers["etag"]  # routed: prepares the view
+    for _ in range(3):  # answered from memory before routing (api/fastpath.py)
+        assert client.get("/v1/forecasts").status_code == 200
+    assert client.get("/v1/forecasts", headers={"if-none-match": etag}).status_code == 304
+    assert client.head("/v1/forecasts").status_code == 200
+    text = client.get("/metrics").text
+    route = 'method="GET",route="/v1/forecasts"'
+    assert _value(text, f'vocast_http_requests_total{{{route},status="200"}}') == 4
+    assert _value(text, f'vocast_http_requests_total{{{route},status="304"}}') == 1
+    assert _value(text, f"vocast_http_request_duration_seconds_count{{{route}}}") == 5
+    assert _value(text, 'vocast_http_requests_total{method="HEAD",route="/v1/forecasts",'
+                        'status="200"}') == 1

@@ -1,4 +1,4 @@
-"""The serving helpers of api/caching.py: validators, the cache, the run pointer, max-age."""
+"""The serving helpers: validators, the response cache, the run pointer, max-age."""
 
 from __future__ import annotations
 
@@ -265,6 +265,43 @@ def test_strict_pointer_shares_reads_but_never_answers_from_an_older_read() -> N
     assert store.reads == 2  # sixteen requests, two reads
 
 
+def test_a_read_under_way_when_the_pointer_expires_is_not_reused() -> None:
+    store = PointerStore(delay=0.1)
+    pointer = RunPointer(60.0)
+    reader = threading.Thread(target=pointer.read, args=(store,))
+    reader.start()
+    time.sleep(0.03)  # the read has begun
+    store.run_id = "run-2"  # published in this process...
+    pointer.expire()  # ...which expires the pointer
+    reader.join()
+    assert pointer.peek() == (False, None)
+    assert pointer.read(store) == PublishedRun("run-2", PUBLISHED)
+    assert pointer.peek() == (True, PublishedRun("run-2", PUBLISHED))
+
+
+def test_prefetch_reads_ahead_once_half_the_window_has_passed() -> None:
+    store, clock = PointerStore(), FakeClock()
+    pointer = RunPointer(1.0, clock=clock)
+
+    async def scenario() -> list[tuple[bool, PublishedRun | None]]:
+        await pointer.current(store)
+        store.run_id = "run-2"
+        clock.now += 0.4
+        pointer.prefetch(store)  # too early: nothing read
+        await asyncio.sleep(0.05)
+        seen = [pointer.peek()]
+        clock.now += 0.2
+        pointer.prefetch(store)
+        pointer.prefetch(store)  # one read at a time
+        await asyncio.sleep(0.2)
+        return [*seen, pointer.peek()]
+
+    early, late = asyncio.run(scenario())
+    assert early == (True, PublishedRun("run-1", PUBLISHED))
+    assert late == (True, PublishedRun("run-2", PUBLISHED))
+    assert store.reads == 2
+
+
 def test_pointer_version_moves_last_modified_forward() -> None:
     store = PointerStore()
     versions = iter(["v1", "v1", "v2"])
@@ -298,3 +335,4 @@ def test_max_age_is_short_once_the_next_fit_is_due() -> None:
 def test_a_bad_cron_names_the_setting() -> None:
     with pytest.raises(InvalidParameter, match="fit_cron"):
         RefreshSchedule("every night", "UTC")
+

@@ -17,7 +17,7 @@ from forecast.series import LEVELS, Forecast, Freq, History, make_forecast
 
 logger = logging.getLogger(__name__)
 
-COMBINE_TOP = 3
+COMBINE_SIZES = (2, 3)  # the mean of the best two, the median of the best three
 # Daily backtests are cheap and holidays make short windows noisy: about eight months.
 MAX_FOLDS = 16
 INTRADAY_FOLDS = 3
@@ -59,12 +59,14 @@ class CandidateBacktests:
 def backtest_candidates(
     history: History, candidates: list[Forecaster], *, horizon: int, folds: int = MAX_FOLDS,
 ) -> CandidateBacktests:
-    """Backtest every candidate on the same folds, plus the median of the best few."""
+    """Backtest every candidate on the same folds, plus combinations of the best few."""
     season = history.freq.season_length
     folds = folds if history.freq is Freq.DAILY else min(folds, INTRADAY_FOLDS)
-    min_train = season + 2
-    # Short histories are still compared, on shorter windows (down to one day).
-    horizon = max(min(horizon, (len(history.y) - min_train) // 2), history.freq.per_day)
+    # Two seasons of training where the history allows it (what ETS needs to take part);
+    # short histories are still compared, on shorter windows (down to one day).
+    per_day = history.freq.per_day
+    min_train = 2 * season if len(history.y) >= 2 * season + 2 * per_day else season + 2
+    horizon = max(min(horizon, (len(history.y) - min_train) // 2), per_day)
     cutoffs = fold_cutoffs(len(history.y), horizon, folds=folds, min_train=min_train,
                            step=max(horizon // 2, 1))
     if not cutoffs:
@@ -77,17 +79,20 @@ def backtest_candidates(
     if not runs:
         raise InsufficientHistory("auto", min_train + horizon, len(history.y))
     scores = [score(name, result) for name, result in runs.items()]
-    top = tuple(s.model for s in sorted(scores, key=lambda s: (s.wape, s.mase))[:COMBINE_TOP])
-    if len(top) >= 2:
-        combo_name = COMBO_PREFIX + "+".join(top)
-        runs[combo_name] = _combine_folds([runs[name] for name in top])
-        scores.append(score(combo_name, runs[combo_name]))
+    ranked = [s.model for s in sorted(scores, key=lambda s: (s.wape, s.mase))]
+    for size in COMBINE_SIZES:
+        if len(ranked) >= size:
+            combo_name = COMBO_PREFIX + "+".join(ranked[:size])
+            runs[combo_name] = _combine_folds([runs[name] for name in ranked[:size]])
+            scores.append(score(combo_name, runs[combo_name]))
     return CandidateBacktests(runs, scores)
 
 
 def _family(model: str) -> str:
-    """Combos of different members compete as one strategy across series."""
-    return "combo" if model.startswith(COMBO_PREFIX) else model
+    """Combos of the same size compete as one strategy across series, whatever their members."""
+    if model.startswith(COMBO_PREFIX):
+        return f"combo{model.count('+') + 1}"
+    return model
 
 
 def selection_error(score_: Score) -> float:

@@ -82,15 +82,16 @@ def learn_day_effects(daily: pd.Series, kinds: pd.Series) -> tuple[DayEffects, p
     known_kinds = kinds.reindex(known.index).astype(str)
     grouped = known_kinds.str.contains(":") & ~known_kinds.str.startswith(f"{EVENT}:")
     by_kind: dict[str, float] = {}
-    for family, values in known[grouped].groupby(known_kinds[grouped].map(kind_family)):
-        by_kind[str(family)] = _shrunk(values, towards=1.0)
+    families = known[grouped].groupby(known_kinds[grouped].map(kind_family)).agg(["median", "size"])
+    for family, median, n in families.itertuples():
+        by_kind[str(family)] = _shrunk(median, n, towards=1.0)
     raw: dict[str, float] = {}
-    for kind, values in known.groupby(known_kinds):
+    for kind, median, n in known.groupby(known_kinds).agg(["median", "size"]).itertuples():
         kind = str(kind)
-        raw[kind] = float(values.median())
+        raw[kind] = float(median)
         closure = raw[kind] < _MIN_RATIO_TO_RESCALE
         prior = by_kind.get(kind_family(kind), 1.0) if kind_family(kind) != kind else 1.0
-        by_kind[kind] = raw[kind] if closure else _shrunk(values, towards=prior)
+        by_kind[kind] = raw[kind] if closure else _shrunk(median, n, towards=prior)
     # Closing on a holiday is a decision per holiday and does not carry over to others;
     # the dip on holidays the queue stayed open does.
     open_holidays = [by_kind[k] for k, r in raw.items()
@@ -99,10 +100,9 @@ def learn_day_effects(daily: pd.Series, kinds: pd.Series) -> tuple[DayEffects, p
     return DayEffects(by_kind=by_kind, unseen_holiday=pooled), ratio
 
 
-def _shrunk(ratios: pd.Series, *, towards: float) -> float:
-    """The median ratio moved towards `towards` by n/(n+1), kept within (0, 5]."""
-    n = len(ratios)
-    effect = towards + n / (n + 1) * (float(ratios.median()) - towards)
+def _shrunk(median: float, n: int, *, towards: float) -> float:
+    """A median ratio of `n` days moved towards `towards` by n/(n+1), kept within (0, 5]."""
+    effect = towards + n / (n + 1) * (float(median) - towards)
     return float(np.clip(effect, 0.0, _MAX_EFFECT))
 
 

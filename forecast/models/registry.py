@@ -9,6 +9,7 @@ from forecast.models.adjusted import CalendarAdjusted
 from forecast.models.auto import AutoModel
 from forecast.models.base import Forecaster
 from forecast.models.ets import Ets
+from forecast.models.harmonic import Harmonic
 from forecast.models.mstl import Mstl
 from forecast.models.naive import RecentMean, SeasonalNaive, WeekAverage
 from forecast.models.prophet import ProphetModel
@@ -43,6 +44,7 @@ def _candidates(history: History) -> list[Forecaster]:
         models += [
             CalendarAdjusted(YearlyAdjusted(WeekAverage(weeks=8)), name="week_average_yoy"),
             CalendarAdjusted(YearlyAdjusted(Ets()), name="ets_yoy"),
+            CalendarAdjusted(Harmonic(), name="harmonic"),
         ]
     return models
 
@@ -75,6 +77,8 @@ MODELS: dict[str, Builder] = {
                                                           name="seasonal_naive_cal"),
     "week_average_cal": lambda _f, _h: CalendarAdjusted(WeekAverage(weeks=8),
                                                         name="week_average_cal"),
+    "harmonic": lambda freq, _h: CalendarAdjusted(
+        DailySplit(Harmonic()) if freq.is_intraday else Harmonic(), name="harmonic"),
     "auto": lambda _f, horizon: AutoModel(_candidates, _fallbacks, horizon),
 }
 

@@ -27,7 +27,7 @@ def _fold() -> Fold:
 
 def test_relative_wape_is_one_for_the_winner() -> None:
     ratios = relative_wape([_score("a", 0.2), _score("b", 0.3), _score("combo:a+b", 0.25)])
-    assert ratios == pytest.approx({"a": 1.0, "b": 1.5, "combo": 1.25})
+    assert ratios == pytest.approx({"a": 1.0, "b": 1.5, "combo2": 1.25})
 
 
 def test_pooled_prior_is_the_median_ratio() -> None:

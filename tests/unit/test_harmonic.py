@@ -1,0 +1,58 @@
+"""Harmonic regression: the yearly curve, weekday shape and a recent level shift."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecast.errors import InsufficientHistory
+from forecast.models.harmonic import MIN_DAYS, MIN_WEEKS, Harmonic
+from forecast.openhours import prepare_history
+from forecast.series import Freq, SeriesKey
+
+KEY = SeriesKey("billing", "phone")
+WEEKLY = np.array([1.2, 1.1, 1.0, 1.0, 0.9, 0.5, 0.3])
+
+
+def _expected(index: pd.DatetimeIndex) -> np.ndarray:
+    yearly = 1 + 0.3 * np.sin(2 * np.pi * (index.day_of_year - 80) / 365.25)
+    return np.asarray(400.0 * yearly * WEEKLY[index.day_of_week])
+
+
+def test_follows_the_yearly_curve_into_a_season_not_seen_lately() -> None:
+    rng = np.random.default_rng(5)
+    index = pd.date_range("2023-01-02", "2025-03-16", freq="D")
+    counts = pd.Series(rng.poisson(_expected(index)).astype(float), index=index)
+    history, _ = prepare_history(counts, KEY, Freq.DAILY)
+    forecast = Harmonic().fit(history).predict(56)
+    truth = _expected(pd.DatetimeIndex(forecast.ds))
+    assert np.abs(forecast.mean - truth).sum() / truth.sum() < 0.06
+    assert forecast.mean[-7:].sum() > 1.1 * forecast.mean[:7].sum()  # spring rise
+    lo, hi = forecast.bounds[80]
+    assert np.all(lo <= forecast.mean) and np.all(forecast.mean <= hi)
+
+
+def test_reanchors_on_a_recent_level_shift() -> None:
+    index = pd.date_range("2023-01-02", "2025-03-16", freq="D")
+    level = np.where(index >= pd.Timestamp("2025-02-24"), 1.5, 1.0)
+    counts = pd.Series(_expected(index) * level, index=index)
+    history, _ = prepare_history(counts, KEY, Freq.DAILY)
+    forecast = Harmonic().fit(history).predict(7)
+    truth = 1.5 * _expected(pd.DatetimeIndex(forecast.ds))
+    assert forecast.mean.sum() == pytest.approx(truth.sum(), rel=0.08)
+
+
+def test_under_a_year_fits_without_the_yearly_curve_and_needs_daily_data() -> None:
+    index = pd.date_range("2025-01-06", periods=MIN_DAYS - 1, freq="D")
+    counts = pd.Series(_expected(index), index=index)
+    history, _ = prepare_history(counts, KEY, Freq.DAILY)
+    forecast = Harmonic().fit(history).predict(7)
+    assert np.argmax(forecast.mean) == list(forecast.ds.day_of_week).index(0)  # Monday
+    history, _ = prepare_history(counts.iloc[:MIN_WEEKS * 7 - 1], KEY, Freq.DAILY)
+    with pytest.raises(InsufficientHistory):
+        Harmonic().fit(history)
+    hourly = pd.Series(5.0, index=pd.date_range("2025-01-01", periods=24 * 30, freq="h"))
+    history, _ = prepare_history(hourly, KEY, Freq.H60)
+    with pytest.raises(InsufficientHistory):
+        Harmonic().fit(history)

@@ -75,6 +75,8 @@ class Settings(BaseSettings):
         default=4, ge=1, le=26, description="ahead: same-weekday actuals in the normal level")
     alert_use_upper: bool = Field(
         default=False, description="ahead: compare hi80 instead of yhat with the normal level")
+    alert_peak_probability: float = Field(
+        default=0.25, gt=0, lt=1, description="ahead: least chance of a peak (0.5 = yhat itself)")
     alert_planned_agents: dict[str, int] = Field(
         default_factory=dict, description='ahead: agents planned per series, {"refund/phone": 12}')
     alert_breakout_alpha: float = Field(

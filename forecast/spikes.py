@@ -1,8 +1,10 @@
 """Spike detection over arrays: peaks ahead in a forecast, breakouts now in actuals.
 
-Ahead: a forecast value is a peak when it exceeds the series' normal level (the median
-of the same weekday's, and for intraday series the same slot's, recent actuals) by a
-ratio and by an absolute floor; consecutive peak intervals form one `Peak`.
+Ahead: a forecast interval is a peak when its volume reaches the series' normal level
+(the median of the same weekday's, and for intraday series the same slot's, recent
+actuals) times a ratio and plus an absolute floor, either by its point value or, given
+the forecast's 80% upper bound, with at least a set chance (a log-normal read from the
+mean and the bound); consecutive peak intervals form one `Peak`.
 
 Live: within one day, observed counts are compared with the forecast rescaled by how
 the day has gone so far (a damped actual/forecast ratio over the intervals before the
@@ -24,27 +26,34 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import stats
+from scipy import special, stats
 
 from forecast.errors import InvalidParameter
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 _POISSON_SLACK = 1e-9
+_Z90 = float(special.ndtri(0.9))  # an 80% interval's upper bound is the 90% quantile
 
 
 @dataclass(frozen=True, slots=True)
 class PeakParams:
-    """Thresholds of the ahead rule: value >= ratio x normal and value - normal >= min_excess."""
+    """Thresholds of the ahead rule: volume >= ratio x normal and >= normal + min_excess,
+    reached with at least `probability` when the forecast's 80% upper bound is known (0.5:
+    the forecast's point value itself must reach it)."""
 
     ratio: float = 1.5
     min_excess: float = 30.0
     normal_weeks: int = 4
+    probability: float = 0.25
 
     def __post_init__(self) -> None:
         _check("ratio", self.ratio, low=1.0, expected="a ratio >= 1, e.g. 1.5")
         _check("min_excess", self.min_excess, low=0.0, expected="a count >= 0")
         _check("normal_weeks", self.normal_weeks, low=1.0, expected="a number of weeks >= 1")
+        if not 0.0 < self.probability < 1.0:
+            raise InvalidParameter("probability", self.probability,
+                                   "a probability in (0, 1), e.g. 0.25")
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,16 +143,40 @@ def normal_level(actuals: pd.Series, targets: pd.DatetimeIndex, *, weeks: int = 
     return out
 
 
+def peak_threshold(normal: npt.ArrayLike, params: PeakParams) -> FloatArray:
+    """The volume a peak must reach: ratio x normal and normal + min_excess."""
+    n = np.asarray(normal, dtype=float)
+    return np.asarray(np.maximum(params.ratio * n, n + params.min_excess), dtype=float)
+
+
+def peak_chance(mean: npt.ArrayLike, upper: npt.ArrayLike,
+                threshold: npt.ArrayLike) -> FloatArray:
+    """P(volume >= threshold) for a log-normal volume with median `mean` and 90% quantile
+    `upper` (the forecast's 80% upper bound); without spread, 1 or 0."""
+    m = np.maximum(np.nan_to_num(np.asarray(mean, dtype=float)), 0.0)
+    hi = np.nan_to_num(np.asarray(upper, dtype=float))
+    t = np.asarray(threshold, dtype=float)
+    spread = np.log(np.maximum(hi, m) + 1e-12) - np.log(m + 1e-12)
+    margin = np.log(m + 1e-12) - np.log(np.maximum(t, 1e-12))
+    chance = special.ndtr(margin / np.maximum(spread / _Z90, 1e-9))
+    return np.asarray(np.where(m > 0, chance, 0.0), dtype=float)
+
+
 def find_peaks(value: npt.ArrayLike, normal: npt.ArrayLike, params: PeakParams, *,
-               extra: npt.ArrayLike | None = None) -> list[Peak]:
-    """Runs of intervals whose value clears both thresholds over a known normal, or where
-    `extra` is set (e.g. more agents needed than planned); closed intervals (value 0) never
-    count."""
+               extra: npt.ArrayLike | None = None,
+               upper: npt.ArrayLike | None = None) -> list[Peak]:
+    """Runs of intervals that reach the peak threshold over a known normal (their value
+    does, or with `upper`, the value's 80% upper bound, they do with at least
+    `params.probability`), or where `extra` is set (e.g. more agents needed than planned);
+    closed intervals (value 0) never count."""
     v = np.asarray(value, dtype=float)
     n = np.asarray(normal, dtype=float)
     known = np.isfinite(n) & np.isfinite(v)
-    base = np.where(known, n, 0.0)
-    hit = known & (v >= params.ratio * base) & (v - base >= params.min_excess)
+    threshold = peak_threshold(np.where(known, n, 0.0), params)
+    if upper is None:
+        hit = known & (v >= threshold)
+    else:
+        hit = known & (peak_chance(v, upper, threshold) >= params.probability)
     if extra is not None:
         hit |= np.asarray(extra, dtype=bool)
     hit &= np.nan_to_num(v) > 0

@@ -63,7 +63,8 @@ def alert_config(settings: Settings) -> AlertConfig:
     return AlertConfig(
         timezone=settings.timezone, country=settings.holiday_country,
         peak=PeakParams(ratio=settings.alert_ratio, min_excess=settings.alert_min_excess,
-                        normal_weeks=settings.alert_normal_weeks),
+                        normal_weeks=settings.alert_normal_weeks,
+                        probability=settings.alert_peak_probability),
         breakout=breakout, ahead_days=settings.alert_ahead_days,
         use_upper=settings.alert_use_upper, staffing=staffing,
         aht=AhtDefaults(settings.default_aht_seconds, settings.aht_seconds_by_category),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 import numpy as np
@@ -15,6 +16,7 @@ from forecast.alerts import AlertState, Notice, Rule
 from forecast.handle_time import AhtDefaults
 from forecast.interval_staffing import StaffingTargets
 from forecast.settings import Settings
+from forecast.spikes import PeakParams
 from forecast.store import ACCURACY_COLUMNS, FORECAST_COLUMNS
 from jobs.alert_commands import ALERT_CHECK_JOB_ID, NOTIFY_JOB_ID
 from jobs.cli import main
@@ -47,7 +49,9 @@ def _rows(ts: pd.DatetimeIndex, key: tuple[str, str], freq: str, yhat: np.ndarra
                          "lo95": yhat * 0.7, "hi95": yhat * 1.5, "model": "test"})
 
 
-def _seed(store: SqlStore, today_counts: list[float]) -> None:
+def _seed(store: SqlStore, today_counts: list[float], *, peak: float = 400.0) -> None:
+    """Five weeks of 10 per open interval (180 a day), today's counts so far, and a
+    published run: 180 a weekday with `peak` on PEAK_DAY (hi80 = 1.25 x yhat)."""
     history = _slots(_weekdays(TODAY - pd.Timedelta(weeks=5), 35))
     today = _slots(pd.DatetimeIndex([TODAY]))[:len(today_counts)]
     for key in (("refund", "phone"), ("closed", "chat")):
@@ -57,7 +61,7 @@ def _seed(store: SqlStore, today_counts: list[float]) -> None:
             "freq": "30min", "count": counts}))
     days = pd.date_range(TODAY, periods=10, freq="D")
     daily = np.where(days.day_of_week < 5, 180.0, 0.0)
-    daily[days == PEAK_DAY] = 400.0
+    daily[days == PEAK_DAY] = peak
     slots = _slots(days)
     intraday = np.where(slots.day_of_week < 5, 10.0, 0.0)
     frames = [_rows(days, ("refund", "phone"), "D", daily),
@@ -83,6 +87,17 @@ def test_find_alerts_sees_the_peak_ahead_and_the_breakout_now(store: SqlStore) -
     assert pd.Timestamp(live.end) == TODAY + pd.Timedelta(hours=12)
     assert (live.volume, live.baseline) == (135.0, 30.0)
     assert live.day_forecast == 180.0 and live.projected_total > 200.0
+
+
+def test_a_likely_peak_alerts_though_its_forecast_is_below_the_threshold(
+        store: SqlStore) -> None:
+    _seed(store, [10, 10, 10], peak=250.0)  # threshold 270 (1.5 x 180); hi80 312
+    as_of = (TODAY + pd.Timedelta(hours=10)).to_pydatetime()
+    found = find_alerts(store, CONFIG, as_of=as_of)
+    [peak] = [a for a in found.alerts if a.rule is Rule.AHEAD]
+    assert pd.Timestamp(peak.start) == PEAK_DAY and peak.volume == 250.0
+    strict = replace(CONFIG, peak=PeakParams(probability=0.5))  # the forecast must reach it
+    assert not find_alerts(store, strict, as_of=as_of).alerts
 
 
 def test_no_published_run_evaluates_nothing(store: SqlStore) -> None:

@@ -16,6 +16,7 @@ from forecast.spikes import (
     find_peaks,
     level_adjustment,
     normal_level,
+    peak_chance,
     reforecast_rest,
     scan_breakouts,
     tail_probability,
@@ -64,9 +65,30 @@ def test_find_peaks_extra_marks_days_short_of_staff() -> None:
     assert [(p.start, p.stop) for p in peaks] == [(1, 2)]  # closed day 2 never counts
 
 
+def test_peak_chance_reads_the_80_percent_bound_as_the_90_percent_quantile() -> None:
+    got = peak_chance([150.0, 100.0, 100.0, 200.0, 0.0], [200.0, 150.0, 100.0, 200.0, 50.0],
+                      [150.0, 150.0, 150.0, 150.0, 150.0])
+    assert got[0] == pytest.approx(0.5)  # the mean reaches the threshold
+    assert got[1] == pytest.approx(0.1)  # only the upper bound does
+    assert (got[2], got[3], got[4]) == (0.0, 1.0, 0.0)  # no spread; a closed day
+
+
+def test_find_peaks_by_chance_flags_a_likely_peak_the_mean_misses() -> None:
+    value = np.array([130.0, 130.0, 0.0, 130.0])
+    upper = np.array([180.0, 140.0, 50.0, 180.0])
+    normal = np.array([100.0, 100.0, 100.0, np.nan])
+    # threshold 150: day 0 reaches it with ~29%, day 1 (narrow bound) with ~1%.
+    loose = find_peaks(value, normal, PeakParams(probability=0.25), upper=upper)
+    assert [(p.start, p.stop) for p in loose] == [(0, 1)]
+    point = find_peaks(value, normal, PeakParams(probability=0.5), upper=upper)
+    assert point == find_peaks(value, normal, PeakParams()) == []
+
+
 def test_params_name_the_bad_value() -> None:
     with pytest.raises(InvalidParameter, match="ratio must be a ratio >= 1"):
         PeakParams(ratio=0.5)
+    with pytest.raises(InvalidParameter, match="probability"):
+        PeakParams(probability=1.0)
     with pytest.raises(InvalidParameter, match="alpha"):
         BreakoutParams(alpha=0.0)
     with pytest.raises(InvalidParameter, match="max_window"):
@@ -85,6 +107,43 @@ def test_quiet_days_raise_no_flag() -> None:
         scan = scan_breakouts(rng.poisson(expected).astype(float), expected, BreakoutParams())
         flags += int(scan.flagged.any())
     assert flags <= 2
+
+
+def _open_day(peak: float) -> np.ndarray:
+    """A 48-slot day open 08:00-22:00 with a midday hump of `peak` per interval."""
+    slots = np.arange(48)
+    shape = np.exp(-0.5 * ((slots - 26) / 7.0) ** 2)
+    return np.where((slots >= 16) & (slots < 44), peak * shape, 0.0)
+
+
+@pytest.mark.parametrize("peak", [3.0, 30.0, 200.0])
+def test_overdispersed_noise_around_the_forecast_rarely_fires(peak: float) -> None:
+    rng = np.random.default_rng(int(peak))
+    expected = _open_day(peak)
+    days = 400
+    fired = 0
+    for _ in range(days):
+        observed = rng.poisson(expected * rng.gamma(25.0, 1 / 25.0, expected.size))
+        scan = scan_breakouts(observed.astype(float), expected, BreakoutParams())
+        fired += bool(episodes(scan.flagged, hot=scan.hot, window_start=scan.window_start))
+    assert fired <= 0.02 * days  # about 1 day in 125 per series at the defaults, at any size
+
+
+def test_a_sixty_percent_rise_over_three_intervals_fires_within_them() -> None:
+    expected = _day(100.0)
+    observed = expected.copy()
+    observed[10:13] = 160.0
+    scan = scan_breakouts(observed, expected, BreakoutParams())
+    found = episodes(scan.flagged, hot=scan.hot, window_start=scan.window_start)
+    assert len(found) == 1 and 10 <= found[0].detected <= 12
+    assert scan.window_start[found[0].detected] == 10
+
+
+def test_the_same_rise_on_a_small_queue_is_within_the_noise() -> None:
+    expected = _day(4.0)
+    observed = expected.copy()
+    observed[10:13] = [8.0, 5.0, 6.0]  # 19 vs 12: as likely as 1 in 40 from noise alone
+    assert not scan_breakouts(observed, expected, BreakoutParams()).flagged.any()
 
 
 def test_a_tripled_interval_is_flagged_at_once() -> None:

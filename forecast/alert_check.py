@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.alerts import Alert, Rule
-from forecast.calendar import Event, day_kinds, holiday_names
+from forecast.calendar import Event, day_kinds, describe_kind, holiday_names
 from forecast.errors import InfeasibleStaffing, InvalidParameter, NotFound
 from forecast.handle_time import AhtDefaults
 from forecast.interval_staffing import StaffingQuery, StaffingTargets, staffing_table
@@ -34,9 +34,6 @@ from forecast.spikes import (
 from forecast.store import SeriesInfo, Store
 
 logger = logging.getLogger(__name__)
-_EXPLAINED_KINDS = {"pre_holiday": "day before a holiday",
-                    "post_holiday_1": "first working day after a break",
-                    "post_holiday_2": "second working day after a break"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,8 +43,9 @@ class AlertConfig:
     `staffing` (None = skip) staffs the intraday forecast of a peak with handle times from
     the data or `aht`; `planned_agents` maps a series label ('refund/phone', or 'refund'
     for a category total) to the agents planned per interval, and a day needing more is a
-    peak too. `use_upper` compares the forecast's hi80 instead of yhat with the normal
-    level. `events` add to the stored events when explaining a peak.
+    peak too. A day is a peak when its forecast reaches the peak threshold with at least
+    `peak.probability` (read from yhat and hi80); `use_upper` instead compares hi80 itself
+    with the threshold. `events` add to the stored events when explaining a peak.
     """
 
     timezone: str = "UTC"
@@ -124,12 +122,14 @@ def _series_peaks(store: Store, config: AlertConfig, key: SeriesKey, part: pd.Da
     part = part.sort_values("ts")
     days = _naive_local(pd.Index(part["ts"]), config.timezone).normalize()
     value = part["hi80" if config.use_upper else "yhat"].to_numpy(dtype=float)
+    upper = None if config.use_upper else part["hi80"].to_numpy(dtype=float)
     normal = normal_level(actuals, days, weeks=config.peak.normal_weeks)
     planned = config.planned_agents.get(key.label())
-    peaks = find_peaks(value, normal, config.peak)
+    peaks = find_peaks(value, normal, config.peak, upper=upper)
     agents = _daily_agents(store, config, key, days, now) if peaks or planned else None
     if planned is not None and agents is not None:
-        peaks = find_peaks(value, normal, config.peak, extra=np.nan_to_num(agents) > planned)
+        peaks = find_peaks(value, normal, config.peak, upper=upper,
+                           extra=np.nan_to_num(agents) > planned)
     stamps = pd.DatetimeIndex(part["ts"]).tz_convert(config.timezone)
     alerts = []
     for peak in peaks:
@@ -177,7 +177,7 @@ def explain_days(days: pd.DatetimeIndex, key: SeriesKey, config: AlertConfig) ->
         if name and f"holiday: {name}" not in notes:
             notes.append(f"holiday: {name}")
     for kind in day_kinds(days, config.country, category=key.category):
-        text = _EXPLAINED_KINDS.get(str(kind))
+        text = describe_kind(str(kind))
         if text and text not in notes:
             notes.append(text)
     first, last = days.min().date(), days.max().date()

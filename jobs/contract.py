@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from forecast.errors import InvalidInput
+from forecast.holiday_detect import detect_country
 from forecast.ingest import (
     aggregate,
     infer_freq,
@@ -41,13 +42,22 @@ def run_forecast(args: argparse.Namespace) -> None:
     _check_not_coarser(parsed, freq, raw_events)
     buckets = aggregate(parsed, freq)
     result = forecast_frame(buckets, freq=freq, horizon=args.horizon, start=cutoff,
-                            model=args.model, country=args.holidays)
+                            model=args.model, country=_country(args.holidays, buckets))
     if zone is not None:
         result["ts"] = result["ts"].dt.tz_localize(zone)
     result["ts"] = timestamp_formatter(sample_ts)(result["ts"])
     columns = CONTRACT_COLUMNS if not args.by_channel else CONTRACT_COLUMNS[:2] + ["channel"] + \
         CONTRACT_COLUMNS[2:]
     _write(result[columns], args.out)
+
+
+def _country(holidays: str | None, buckets: pd.DataFrame) -> str | None:
+    """--holidays CC, `none` for no holidays, or (absent) the country the data follows."""
+    if holidays:
+        return None if holidays.strip().lower() == "none" else holidays
+    if buckets.empty:
+        return None
+    return detect_country(buckets.groupby(buckets["ts"].dt.normalize())["count"].sum())
 
 
 def _wall_clock(parsed: pd.DataFrame) -> tuple[pd.DataFrame, object | None]:
@@ -130,7 +140,8 @@ def add_forecast_parser(sub: argparse._SubParsersAction) -> None:  # type: ignor
     parser.add_argument("--horizon", required=True, type=int, help="intervals to forecast")
     parser.add_argument("--cutoff", help="ignore rows at/after it; forecast starts there")
     parser.add_argument("--model", default="auto", help="auto or a model name")
-    parser.add_argument("--holidays", help="country code for public holidays, e.g. KR, US")
+    parser.add_argument("--holidays", help="country code for public holidays, e.g. KR, US; "
+                        "'none' for none (default: the country whose holidays the data dips on)")
     parser.add_argument("--by-channel", action="store_true",
                         help="forecast each category/channel (adds a channel column)")
     parser.add_argument("--out", help="output CSV (default: stdout)")

@@ -131,3 +131,26 @@ def test_staffing_rejects_an_impossible_target(tmp_path: Path) -> None:
                    "--answer-seconds", "20", "--interval-minutes", "30")
     assert done.returncode == 2
     assert "target_service_level must be in (0, 1)" in done.stderr
+
+
+def test_holidays_come_from_the_data_unless_turned_off(tmp_path: Path) -> None:
+    days = pd.date_range("2024-01-01", "2025-09-30", freq="D")
+    weekly = pd.Series([1.2, 1.1, 1.0, 1.0, 0.9, 0.4, 0.0])[days.day_of_week].to_numpy()
+    closed = days.isin(pd.to_datetime(["2024-01-01", "2024-05-27", "2024-07-04", "2024-09-02",
+                                       "2024-11-28", "2024-12-25", "2025-01-01", "2025-05-26",
+                                       "2025-07-04", "2025-09-01"]))
+    counts = (400 * weekly * ~closed).round()
+    source = tmp_path / "in.csv"
+    pd.DataFrame({"ts": days.strftime("%Y-%m-%d"), "category": "billing",
+                  "count": counts}).to_csv(source, index=False)
+    thanksgiving = {}
+    for holidays in (None, "none"):
+        out = tmp_path / f"{holidays}.csv"
+        extra = ("--holidays", holidays) if holidays else ()
+        done = _vocast("forecast", "--input", str(source), "--freq", "D", "--horizon", "70",
+                       "--model", "week_average_cal", "--out", str(out), *extra)
+        assert done.returncode == 0, done.stderr
+        frame = pd.read_csv(out).set_index("ts")
+        thanksgiving[holidays] = frame.loc["2025-11-27", "yhat"]
+    assert thanksgiving[None] < 0.2 * 400
+    assert thanksgiving["none"] == pytest.approx(400, rel=0.05)

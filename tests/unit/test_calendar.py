@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from forecast.alert_check import AlertConfig, explain_days
 from forecast.calendar import day_kinds, describe_kind, is_holiday_kind, kind_family
 from forecast.models.adjusted import DayEffects, learn_day_effects, off_weekdays
 from forecast.models.ets import Ets
@@ -102,3 +103,9 @@ def test_ets_and_mstl_fit_two_weeks_of_history() -> None:
                        index=hourly_index)
     history, _ = prepare_history(hourly, KEY, Freq.H60)
     assert len(Mstl().fit(history).predict(24).mean) == 24
+
+
+def test_peak_explanations_name_the_days_around_a_break() -> None:
+    days = pd.date_range("2026-09-22", "2026-09-23")
+    notes = explain_days(days, KEY, AlertConfig(country="KR"))
+    assert notes == ("working day 2 before Chuseok", "working day 1 before Chuseok")

@@ -1,0 +1,92 @@
+"""Which country's public holidays a history follows, when nobody said.
+
+Each day's total is compared with the same weekday in the neighbouring weeks (a missing
+working day counts as closed). A country fits when half or more of the working days its
+calendar marks as holidays dip clearly; among those, the one with the most dipping
+holidays net of the ones that do not wins, so a US center closed on Thanksgiving and
+July 4 picks the US over Canada, which shares only New Year, Labour Day and Christmas.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+from forecast.calendar import holiday_names
+from forecast.errors import InvalidParameter
+
+logger = logging.getLogger(__name__)
+
+COUNTRIES = (
+    "US", "CA", "MX", "BR", "AR", "CL", "CO", "PE", "GB", "IE", "FR", "DE", "NL", "BE",
+    "LU", "CH", "AT", "IT", "ES", "PT", "DK", "SE", "NO", "FI", "IS", "PL", "CZ", "SK",
+    "HU", "RO", "BG", "GR", "HR", "SI", "EE", "LV", "LT", "UA", "RU", "TR", "IL", "EG",
+    "ZA", "NG", "KE", "MA", "AE", "SA", "IN", "PK", "BD", "LK", "CN", "HK", "TW", "JP",
+    "KR", "SG", "MY", "TH", "VN", "PH", "ID", "AU", "NZ",
+)
+MIN_HOLIDAYS = 3
+MIN_MEAN_DIP = 0.35
+MIN_SHARE_DIPPING = 0.5
+_DIP_RATIO = 0.75
+_MIN_DAYS = 56
+
+
+def detect_country(daily: pd.Series) -> str | None:
+    """The ISO code of the country whose holidays this daily total (naive midnights,
+    missing days allowed) dips on, or None when no country clearly fits."""
+    ratio = _ratio_to_neighbouring_weeks(daily)
+    if ratio is None:
+        return None
+    best: tuple[int, float, str] | None = None
+    for country in COUNTRIES:
+        dips = _holiday_dips(ratio, country)
+        if dips is None or len(dips) < MIN_HOLIDAYS:
+            continue
+        mean_dip = float(np.mean(1.0 - np.minimum(dips, 1.5)))
+        dipping = int(np.sum(dips < _DIP_RATIO))
+        if mean_dip < MIN_MEAN_DIP or dipping < MIN_SHARE_DIPPING * len(dips):
+            continue
+        # Net evidence first: neighbours share a few holidays, the right country most.
+        fit = (dipping - (len(dips) - dipping), mean_dip, country)
+        if best is None or fit[:2] > best[:2]:
+            best = fit
+    if best is not None:
+        logger.info("holidays detected: %s (mean dip %.2f)", best[2], best[1])
+    return best[2] if best else None
+
+
+def _ratio_to_neighbouring_weeks(daily: pd.Series) -> pd.Series | None:
+    """Each working weekday's total over the median of the same weekday 1-2 weeks away."""
+    index = pd.DatetimeIndex(daily.index).normalize()
+    totals = pd.Series(daily.to_numpy(dtype=float), index=index).groupby(level=0).sum()
+    if len(totals) < _MIN_DAYS:
+        return None
+    grid = pd.date_range(totals.index[0], totals.index[-1], freq="D")
+    means = totals.groupby(totals.index.day_of_week).mean()
+    working = [int(d) for d in means.index if means[d] >= means.max() / 3]
+    full = totals.reindex(grid)
+    full[np.isin(grid.day_of_week, working) & full.isna().to_numpy()] = 0.0  # closed
+    neighbours = pd.concat([full.shift(k) for k in (-14, -7, 7, 14)], axis=1)
+    reference = neighbours.median(axis=1, skipna=True)
+    ratio = (full + 0.5) / (reference + 0.5)
+    keep = np.isin(grid.day_of_week, working) & reference.gt(0).to_numpy()
+    return ratio[keep].dropna()
+
+
+def _holiday_dips(ratio: pd.Series, country: str) -> np.ndarray | None:
+    names = _names(country, pd.Timestamp(ratio.index[0]), pd.Timestamp(ratio.index[-1]))
+    if names is None:
+        return None
+    marked = names.reindex(ratio.index).fillna("") != ""
+    return np.asarray(ratio[marked.to_numpy()].to_numpy(), dtype=float)
+
+
+@lru_cache(maxsize=256)
+def _names(country: str, first: pd.Timestamp, last: pd.Timestamp) -> pd.Series | None:
+    try:
+        return holiday_names(pd.date_range(first, last, freq="D"), country)
+    except InvalidParameter:  # a code this version of `holidays` lacks
+        return None

@@ -1,0 +1,37 @@
+"""Which country's holidays a history follows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from forecast.calendar import holiday_names
+from forecast.holiday_detect import detect_country
+
+WEEKLY = np.array([1.2, 1.1, 1.0, 1.0, 0.9, 0.4, 0.0])
+
+
+def _daily(country: str | None, *, seed: int = 1, dip: float = 0.1) -> pd.Series:
+    rng = np.random.default_rng(seed)
+    days = pd.date_range("2024-01-01", "2025-06-30", freq="D")
+    mean = 300.0 * WEEKLY[days.day_of_week]
+    if country:
+        mean = np.where(holiday_names(days, country).to_numpy() != "", mean * dip, mean)
+    return pd.Series(rng.poisson(mean).astype(float), index=days)
+
+
+def test_finds_the_country_whose_holidays_dip() -> None:
+    assert detect_country(_daily("KR")) == "KR"
+    assert detect_country(_daily("US")) == "US"
+
+
+def test_missing_working_days_count_as_closed() -> None:
+    daily = _daily("US")
+    closed = holiday_names(pd.DatetimeIndex(daily.index), "US").to_numpy() != ""
+    assert detect_country(daily[~closed]) == "US"
+
+
+def test_no_country_when_nothing_dips_or_history_is_short() -> None:
+    assert detect_country(_daily(None)) is None
+    assert detect_country(_daily("KR", dip=0.95)) is None
+    assert detect_country(_daily("KR").iloc[:40]) is None

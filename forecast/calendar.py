@@ -14,6 +14,7 @@ history repeats its own rush and rebound and an unseen one borrows the family's.
 
 from __future__ import annotations
 
+import warnings
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -80,7 +81,9 @@ class Event:
 @lru_cache(maxsize=64)
 def _country_holidays(country: str, first_year: int, last_year: int) -> dict[date, str]:
     try:
-        found = holidays.country_holidays(country, years=range(first_year, last_year + 1))
+        with warnings.catch_warnings():  # "available only from 2001": outside is empty
+            warnings.simplefilter("ignore", UserWarning)
+            found = holidays.country_holidays(country, years=range(first_year, last_year + 1))
     except NotImplementedError as exc:
         raise InvalidParameter(
             "holidays", country, "an ISO 3166 country code the holidays package knows, e.g. KR"

@@ -24,6 +24,7 @@ INTRADAY_FOLDS = 3
 PRIOR_WEIGHT = 0.5
 BIAS_WEIGHT = 0.5
 CALIBRATION_TOP = 3
+MIN_SPECIAL_POINTS = 30
 COMBO_PREFIX = "combo:"
 
 
@@ -165,19 +166,39 @@ def select_model(
     return choose(backtest_candidates(history, candidates, horizon=horizon, folds=folds))
 
 
-def calibrated(forecast: Forecast, folds: list[Fold], levels: tuple[int, ...] = LEVELS
-               ) -> Forecast:
+def calibrated(
+    forecast: Forecast, folds: list[Fold], levels: tuple[int, ...] = LEVELS, *,
+    special: tuple[np.ndarray, np.ndarray] | None = None,
+) -> Forecast:
     """Replace the bounds by quantiles of the backtest's level-scaled residuals.
 
     Intervals forecast at zero (closed hours) are left out: their zero error says
-    nothing about the open ones and would shrink every band.
+    nothing about the open ones and would shrink every band. `special` marks the fold
+    points and the forecast points on special days (holidays, breaks, events): when the
+    backtests hold enough of them, those days get the wider of the usual band and the
+    one their own errors give.
     """
     actual = np.concatenate([f.actual for f in folds])
     predicted = np.concatenate([f.mean for f in folds])
     open_ = predicted > 0
     scale = fit_error_scale(actual[open_], predicted[open_], levels)
-    return make_forecast(forecast.ds, forecast.mean, scale.bounds(forecast.mean, levels),
-                         forecast.model)
+    bounds = scale.bounds(forecast.mean, levels)
+    if special is not None:
+        past, future = special
+        unusual = open_ & past & np.isfinite(actual)
+        if unusual.sum() >= MIN_SPECIAL_POINTS and future.any():
+            wide = fit_error_scale(actual[unusual], predicted[unusual], levels)
+            bounds = _widened(bounds, wide.bounds(forecast.mean, levels), future)
+    return make_forecast(forecast.ds, forecast.mean, bounds, forecast.model)
+
+
+def _widened(usual: dict[int, tuple[np.ndarray, np.ndarray]],
+             special: dict[int, tuple[np.ndarray, np.ndarray]], mask: np.ndarray
+             ) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """The wider of the two bands where `mask` is set, the usual one elsewhere."""
+    return {lvl: (np.where(mask, np.minimum(lo, special[lvl][0]), lo),
+                  np.where(mask, np.maximum(hi, special[lvl][1]), hi))
+            for lvl, (lo, hi) in usual.items()}
 
 
 def forecast_members(history: History, models: list[Forecaster], horizon: int) -> list[Forecast]:

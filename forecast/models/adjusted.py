@@ -64,6 +64,16 @@ def _kinds_for(history: History, days: pd.DatetimeIndex, off: tuple[int, ...]) -
                      off_weekdays=off)
 
 
+def special_days(history: History, stamps: pd.DatetimeIndex) -> np.ndarray:
+    """True for stamps on a day that is not a normal day (holiday, break, event)."""
+    days = normalise_day(stamps)
+    unique = pd.DatetimeIndex(days.unique())
+    totals = history.y.groupby(normalise_day(pd.DatetimeIndex(history.y.index))).sum()
+    totals.index = pd.DatetimeIndex(totals.index)
+    kinds = _kinds_for(history, unique, off_weekdays(totals))
+    return np.asarray((kinds != NORMAL).reindex(days).to_numpy(), dtype=bool)
+
+
 def learn_day_effects(daily: pd.Series, kinds: pd.Series) -> tuple[DayEffects, pd.Series]:
     """Effects per kind from daily totals, and each day's own ratio to a normal day.
 

@@ -7,8 +7,12 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+import pandas as pd
+
 from forecast.backtest import Fold, Score
 from forecast.errors import ForecastError, InsufficientHistory
+from forecast.models.adjusted import special_days
 from forecast.models.base import Forecaster
 from forecast.selection import (
     CandidateBacktests,
@@ -37,7 +41,22 @@ class _FittedAuto:
             raise InsufficientHistory(self.winner, 1, len(self.history.y))
         combined = (forecasts[0] if len(forecasts) == 1
                     else median_forecast(forecasts, self.winner))
-        return calibrated(combined, self.folds, levels) if self.folds else combined
+        if not self.folds:
+            return combined
+        special = self._special(self.folds, combined)
+        return calibrated(combined, self.folds, levels, special=special)
+
+    def _special(self, folds: list[Fold], forecast: Forecast
+                 ) -> tuple[np.ndarray, np.ndarray] | None:
+        """Which fold points and forecast points fall on special days, if any may."""
+        if not self.history.country and not self.history.events:
+            return None
+        index = pd.DatetimeIndex(self.history.y.index)
+        stamps = [index[f.cutoff:f.cutoff + len(f.actual)] for f in folds]
+        if any(len(s) != len(f.actual) for s, f in zip(stamps, folds, strict=True)):
+            return None
+        past = special_days(self.history, stamps[0].append(stamps[1:]))
+        return past, special_days(self.history, pd.DatetimeIndex(forecast.ds))
 
 
 @dataclass(frozen=True, slots=True)

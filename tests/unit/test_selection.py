@@ -9,11 +9,13 @@ import pytest
 from forecast.backtest import Fold, Score
 from forecast.selection import (
     CandidateBacktests,
+    calibrated,
     choose,
     pooled_prior,
     priors_from_leaderboard,
     relative_wape,
 )
+from forecast.series import make_forecast
 
 
 def _score(model: str, wape: float) -> Score:
@@ -66,3 +68,23 @@ def test_priors_from_a_leaderboard_per_frequency() -> None:
     assert priors["D"] == pytest.approx({"ets": 1.0, "mstl": 1.5})
     assert priors["30min"] == pytest.approx({"ets": 2.0, "mstl": 1.0})
     assert priors_from_leaderboard(board.iloc[0:0]) == {}
+
+
+def test_special_days_get_the_wider_band_their_own_errors_give() -> None:
+    rng = np.random.default_rng(4)
+    mean = np.full(200, 100.0)
+    special_past = np.arange(200) % 5 == 0  # 40 special points, errors five times larger
+    noise = rng.normal(0, 5, size=200) * np.where(special_past, 5.0, 1.0)
+    folds = [Fold(0, mean + noise, mean, {80: (mean, mean), 95: (mean, mean)}, 1.0)]
+    future = np.full(4, 100.0)
+    forecast = make_forecast(pd.date_range("2026-01-05", periods=4), future,
+                             {80: (future, future), 95: (future, future)}, "m")
+    plain = calibrated(forecast, folds)
+    marked = calibrated(forecast, folds,
+                        special=(special_past, np.array([False, True, False, False])))
+    width = {name: f.bounds[95][1] - f.bounds[95][0] for name, f in
+             (("plain", plain), ("marked", marked))}
+    np.testing.assert_allclose(width["marked"][[0, 2, 3]], width["plain"][[0, 2, 3]])
+    assert width["marked"][1] > 1.5 * width["plain"][1]
+    few = calibrated(forecast, folds, special=(np.arange(200) < 5, np.ones(4, dtype=bool)))
+    np.testing.assert_allclose(few.bounds[95][1], plain.bounds[95][1])

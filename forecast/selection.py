@@ -17,7 +17,10 @@ from forecast.series import LEVELS, Forecast, Freq, History, make_forecast
 
 logger = logging.getLogger(__name__)
 
-COMBINE_SIZES = (2, 3)  # the mean of the best two, the median of the best three
+# Daily: the mean of the best two (often year-over-year + harmonic) and the median of
+# the best three; intraday: the median of the best three.
+COMBINE_SIZES = (2, 3)
+INTRADAY_COMBINE_SIZES = (3,)
 # Daily backtests are cheap and holidays make short windows noisy: about eight months.
 MAX_FOLDS = 16
 INTRADAY_FOLDS = 3
@@ -81,7 +84,8 @@ def backtest_candidates(
         raise InsufficientHistory("auto", min_train + horizon, len(history.y))
     scores = [score(name, result) for name, result in runs.items()]
     ranked = [s.model for s in sorted(scores, key=lambda s: (s.wape, s.mase))]
-    for size in COMBINE_SIZES:
+    sizes = COMBINE_SIZES if history.freq is Freq.DAILY else INTRADAY_COMBINE_SIZES
+    for size in sizes:
         if len(ranked) >= size:
             combo_name = COMBO_PREFIX + "+".join(ranked[:size])
             runs[combo_name] = _combine_folds([runs[name] for name in ranked[:size]])

@@ -173,6 +173,18 @@ def _mark_working_days(kinds: np.ndarray, off: np.ndarray, start: int, step: int
         i += step
 
 
+def ratio_to_neighbouring_weeks(
+    daily: pd.Series, neighbours: pd.Series | None = None
+) -> tuple[pd.Series, pd.Series]:
+    """Each day's total over the median of the same weekday one and two weeks either side
+    (0.5 added to both, so empty days stay finite), and that median; only days where
+    `neighbours` is true (default: every day) serve as neighbours. NaN where none exists."""
+    base = daily if neighbours is None else daily.where(neighbours)
+    around = pd.concat([base.shift(k, freq="D") for k in (-14, -7, 7, 14)], axis=1)
+    reference = around.reindex(daily.index).median(axis=1, skipna=True)
+    return (daily + 0.5) / (reference + 0.5), reference
+
+
 def normalise_day(ts: pd.DatetimeIndex) -> pd.DatetimeIndex:
     """The calendar day of each stamp, as naive midnight."""
     days = ts.tz_localize(None) if ts.tz is not None else ts

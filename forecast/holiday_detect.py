@@ -15,7 +15,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from forecast.calendar import holiday_names
+from forecast.calendar import holiday_names, ratio_to_neighbouring_weeks
 from forecast.errors import InvalidParameter
 
 logger = logging.getLogger(__name__)
@@ -69,9 +69,7 @@ def _ratio_to_neighbouring_weeks(daily: pd.Series) -> pd.Series | None:
     working = [int(d) for d in means.index if means[d] >= means.max() / 3]
     full = totals.reindex(grid)
     full[np.isin(grid.day_of_week, working) & full.isna().to_numpy()] = 0.0  # closed
-    neighbours = pd.concat([full.shift(k) for k in (-14, -7, 7, 14)], axis=1)
-    reference = neighbours.median(axis=1, skipna=True)
-    ratio = (full + 0.5) / (reference + 0.5)
+    ratio, reference = ratio_to_neighbouring_weeks(full)
     keep = np.isin(grid.day_of_week, working) & reference.gt(0).to_numpy()
     return ratio[keep].dropna()
 

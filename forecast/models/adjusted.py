@@ -19,6 +19,7 @@ from forecast.calendar import (
     is_holiday_kind,
     kind_family,
     normalise_day,
+    ratio_to_neighbouring_weeks,
 )
 from forecast.models.base import Fitted, Forecaster
 from forecast.series import LEVELS, Forecast, History, make_forecast
@@ -64,13 +65,19 @@ def _kinds_for(history: History, days: pd.DatetimeIndex, off: tuple[int, ...]) -
                      off_weekdays=off)
 
 
+def _daily_totals(history: History) -> tuple[pd.Series, pd.DatetimeIndex]:
+    """The history's total per calendar day, and the day of each of its stamps."""
+    day_of = normalise_day(pd.DatetimeIndex(history.y.index))
+    daily = history.y.groupby(day_of).sum()
+    daily.index = pd.DatetimeIndex(daily.index)
+    return daily, day_of
+
+
 def special_days(history: History, stamps: pd.DatetimeIndex) -> np.ndarray:
     """True for stamps on a day that is not a normal day (holiday, break, event)."""
     days = normalise_day(stamps)
-    unique = pd.DatetimeIndex(days.unique())
-    totals = history.y.groupby(normalise_day(pd.DatetimeIndex(history.y.index))).sum()
-    totals.index = pd.DatetimeIndex(totals.index)
-    kinds = _kinds_for(history, unique, off_weekdays(totals))
+    kinds = _kinds_for(history, pd.DatetimeIndex(days.unique()),
+                       off_weekdays(_daily_totals(history)[0]))
     return np.asarray((kinds != NORMAL).reindex(days).to_numpy(), dtype=bool)
 
 
@@ -81,13 +88,8 @@ def learn_day_effects(daily: pd.Series, kinds: pd.Series) -> tuple[DayEffects, p
     days, n/(n+1); a kind of that family (`post_holiday_1:Chuseok`) is shrunk towards the
     family's effect the same way. A holiday is shrunk towards normal, except a closure.
     """
-    normal_only = daily.where(kinds == NORMAL)
-    neighbours = pd.concat(
-        [normal_only.shift(k, freq="D") for k in (-14, -7, 7, 14)], axis=1
-    ).reindex(daily.index)
-    reference = neighbours.median(axis=1, skipna=True)
-    ratio = (daily + 0.5) / (reference + 0.5)
-    ratio[(kinds == NORMAL) | reference.isna()] = np.nan
+    ratio, _ = ratio_to_neighbouring_weeks(daily, kinds == NORMAL)
+    ratio[kinds == NORMAL] = np.nan
     known = ratio.dropna()
     known_kinds = kinds.reindex(known.index).astype(str)
     grouped = known_kinds.str.contains(":") & ~known_kinds.str.startswith(f"{EVENT}:")
@@ -143,10 +145,7 @@ class CalendarAdjusted:
     name: str = ""
 
     def fit(self, history: History) -> _FittedAdjusted:
-        index = pd.DatetimeIndex(history.y.index)
-        day_of = normalise_day(index)
-        daily = history.y.groupby(day_of).sum()
-        daily.index = pd.DatetimeIndex(daily.index)
+        daily, day_of = _daily_totals(history)
         off = off_weekdays(daily)
         kinds = _kinds_for(history, pd.DatetimeIndex(daily.index), off)
         effects, ratio = learn_day_effects(daily, kinds)

@@ -55,8 +55,9 @@ class _FittedAuto:
         stamps = [index[f.cutoff:f.cutoff + len(f.actual)] for f in folds]
         if any(len(s) != len(f.actual) for s, f in zip(stamps, folds, strict=True)):
             return None
-        past = special_days(self.history, stamps[0].append(stamps[1:]))
-        return past, special_days(self.history, pd.DatetimeIndex(forecast.ds))
+        past = stamps[0].append(stamps[1:])
+        marked = special_days(self.history, past.append(pd.DatetimeIndex(forecast.ds)))
+        return marked[:len(past)], marked[len(past):]
 
 
 @dataclass(frozen=True, slots=True)

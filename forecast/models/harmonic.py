@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from forecast.calendar import normalise_day
 from forecast.errors import InsufficientHistory
 from forecast.models.base import ErrorScale, fit_error_scale
 from forecast.series import LEVELS, Forecast, History, make_forecast
@@ -51,7 +52,7 @@ class _FittedHarmonic:
 
     def predict(self, horizon: int, levels: tuple[int, ...] = LEVELS) -> Forecast:
         ds = self.history.future_index(horizon)
-        days = pd.DatetimeIndex(ds.tz_localize(None) if ds.tz is not None else ds).normalize()
+        days = normalise_day(pd.DatetimeIndex(ds))
         logged = _design(days, self.origin, self.terms) @ self.coef + self.level_shift
         mean = np.maximum(np.expm1(logged + self.variance / 2), 0.0)
         growth = np.sqrt(1.0 + np.arange(horizon) / 7.0) ** 0.5
@@ -72,8 +73,7 @@ class Harmonic:
         if len(y) < MIN_WEEKS * 7:
             raise InsufficientHistory(self.name, MIN_WEEKS * 7, len(y))
         terms = YEARLY_TERMS if len(y) >= MIN_DAYS else 0
-        index = pd.DatetimeIndex(y.index)
-        days = (index.tz_localize(None) if index.tz is not None else index).normalize()
+        days = normalise_day(pd.DatetimeIndex(y.index))
         origin = pd.Timestamp(days[-1])
         design = _design(days, origin, terms)
         logged = np.log1p(np.maximum(y.to_numpy(dtype=float), 0.0))

@@ -136,10 +136,47 @@ def _intervals_between(first: pd.Timestamp, start: pd.Timestamp, freq: Freq) -> 
 
 
 def split_series(observations: pd.DataFrame, freq: Freq) -> Iterator[SeriesRequest]:
-    """Group ts/category/channel/count rows (naive local time) into per-series counts."""
+    """Group ts/category/channel/count rows (naive local time) into per-series counts.
+
+    The rows are one data set: a series with no row on a day the others have was silent
+    that day (count 0; sparse exports and raw events leave zeros out), and every series
+    runs to the data set's last stamp, so all forecasts start at one common point.
+    """
+    stamps = pd.DatetimeIndex(observations["ts"])
+    days = stamps.normalize().unique() if len(stamps) else stamps
+    through = stamps.max() if len(stamps) else None
     for (category, channel), part in observations.groupby(["category", "channel"], sort=True):
-        counts = part.groupby("ts")["count"].sum().sort_index()
-        yield SeriesRequest(SeriesKey(str(category), str(channel)), counts.astype(float), freq)
+        counts = part.groupby("ts")["count"].sum().sort_index().astype(float)
+        counts = with_silent_days(counts, days=days, through=through)
+        yield SeriesRequest(SeriesKey(str(category), str(channel)), counts, freq)
+
+
+def with_silent_days(
+    counts: pd.Series, *, days: pd.DatetimeIndex | None = None,
+    through: pd.Timestamp | None = None,
+) -> pd.Series:
+    """`counts` with an explicit 0 on each of `days` (from the series' first day on) it
+    has no row for and, when the series stops before `through`, on every day after its
+    last one and at `through` itself.
+
+    A zero row makes its day observed, so the other slots of the day count as closed or
+    silent (0) instead of missing (borrowed from neighbouring weeks).
+    """
+    index = pd.DatetimeIndex(counts.index)
+    if index.empty:
+        return counts
+    pads: list[pd.Timestamp] = []
+    covered = index.normalize().unique()
+    if days is not None:
+        pads.extend(d for d in days.difference(covered) if d >= covered.min())
+    if through is not None and through > index.max():
+        after = pd.date_range(covered.max() + pd.Timedelta(days=1), through.normalize())
+        pads.extend(d for d in after if d not in set(pads))
+        pads.append(pd.Timestamp(through))
+    if not pads:
+        return counts
+    silent = pd.Series(0.0, index=pd.DatetimeIndex(pads))
+    return pd.concat([counts, silent[~silent.index.isin(index)]]).groupby(level=0).sum()
 
 
 def forecast_frame(

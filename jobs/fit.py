@@ -15,7 +15,7 @@ import pandas as pd
 from forecast.calendar import Event
 from forecast.errors import ForecastError
 from forecast.hierarchy import reconcile_bottom_up
-from forecast.pipeline import SeriesRequest, run_series
+from forecast.pipeline import SeriesRequest, run_series, with_silent_days
 from forecast.selection import priors_from_leaderboard
 from forecast.series import Freq, SeriesKey
 from forecast.store import ACCURACY_COLUMNS, FORECAST_COLUMNS, SeriesInfo, Store
@@ -117,13 +117,28 @@ def _tasks(store: Store, infos: Iterable[SeriesInfo], config: FitConfig) -> Iter
     """Tasks in list order, each series' history loaded only when it is next."""
     infos = list(infos)
     daily_keys = {i.key for i in infos if i.freq is Freq.DAILY}
+    through = _common_ends(infos, config.timezone)
     for info in infos:
         counts = _local_counts(store.load_history(info.key, info.freq), config.timezone)
+        counts = with_silent_days(counts, through=through[info.freq])
         yield _Task(SeriesRequest(info.key, counts, info.freq), _horizon(info.freq, config))
         if info.freq.is_intraday and info.key not in daily_keys:
             daily = counts.groupby(pd.DatetimeIndex(counts.index).normalize()).sum()
             yield _Task(SeriesRequest(info.key, daily, Freq.DAILY),
                         _horizon(Freq.DAILY, config))
+
+
+def _common_ends(infos: list[SeriesInfo], timezone: str) -> dict[Freq, pd.Timestamp]:
+    """The last local stamp of the store per interval, so a series that went quiet early
+    (a queue closed on the last day, a retired category) forecasts from the same point as
+    the rest, with zeros for its silence."""
+    ends: dict[Freq, pd.Timestamp] = {}
+    for info in infos:
+        last = pd.Timestamp(info.last_ts)
+        last = last.tz_localize("UTC") if last.tzinfo is None else last
+        local = last.tz_convert(timezone).tz_localize(None)
+        ends[info.freq] = max(ends.get(info.freq, local), local)
+    return ends
 
 
 def _horizon(freq: Freq, config: FitConfig) -> int:

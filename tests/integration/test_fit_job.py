@@ -73,6 +73,25 @@ def test_fit_publishes_a_coherent_run(loaded_url: str) -> None:
     store.dispose()
 
 
+def test_a_series_that_stopped_early_forecasts_from_the_common_start(tmp_path: Path) -> None:
+    path = tmp_path / "in.csv"
+    rows = []
+    for channel, days in (("phone", 70), ("chat", 68)):
+        counts = daily_counts(70, level=50.0, seed=days)[:days]
+        rows.append(pd.DataFrame({"ts": counts.index.strftime("%Y-%m-%d"),
+                                  "category": "refund", "channel": channel,
+                                  "count": counts.astype(int)}))
+    pd.concat(rows).to_csv(path, index=False)
+    store = open_store(f"sqlite:///{tmp_path / 'early.db'}")
+    ingest_into(store, read_inquiry_csv(path), timezone="Asia/Seoul", base_interval=Freq.M30)
+    run_fit_job(store, _config("week_average"))
+    daily = store.latest_forecast(freq=Freq.DAILY)
+    starts = daily.groupby("channel")["ts"].min()
+    assert starts.nunique() == 1
+    assert starts["chat"].tz_convert("Asia/Seoul").date().isoformat() == "2026-11-16"
+    store.dispose()
+
+
 def test_refit_replaces_the_run_atomically(loaded_url: str) -> None:
     store = open_store(loaded_url)
     first = run_fit_job(store, _config("week_average"))

@@ -4,16 +4,20 @@ Every day gets a kind: `normal`; a holiday's name; `pre_holiday_<k>:<name>` for 
 working day before a holiday break (k = 1 for every break; up to 3 before long breaks,
 where rushes build up); `post_holiday_<k>:<name>` for the k-th working day after a break
 of two or more days off (up to 3 after long breaks, where rebounds land);
-`break_day:<name>` for the ordinary days off inside a long break; or `event:<kind>` for
-user events. A break is named after the holiday that fills most of it, so the same break
-keeps its name from year to year; a long break lasts four days or more and holds two or
-more holidays (Seollal, Chuseok, Golden Week, Christmas next to a weekend). Models learn
-one effect per kind and per family (the part before the colon), so a break seen in
-history repeats its own rush and rebound and an unseen one borrows the family's.
+`break_day:<name>` for the ordinary days off inside a long break;
+`make_up_workday:<weekday>` for a weekend day worked in exchange for a bridge day off
+(China, Vietnam, Russia...); or `event:<kind>` for user events. A break is named after
+the holiday that fills most of it, so the same break keeps its name from year to year
+('X (observed)' and 'Day off (substituted from ...)' lose their notes); a long break
+lasts four days or more and holds two or more holidays (Seollal, Chuseok, Golden Week,
+Christmas next to a weekend). Models learn one effect per kind and per family (the part
+before the colon), so a break seen in history repeats its own rush and rebound and an
+unseen one borrows the family's.
 """
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections import Counter
 from collections.abc import Iterable
@@ -32,6 +36,8 @@ PRE_HOLIDAY = "pre_holiday"
 POST_HOLIDAY = "post_holiday"
 BREAK_DAY = "break_day"
 EVENT = "event"
+MAKE_UP_WORKDAY = "make_up_workday"
+_TRAILING_NOTE = re.compile(r"\s*\([^()]*\)$")
 AROUND_BREAK_DAYS = 3
 _SHORT_BREAK_DAYS = {PRE_HOLIDAY: 1, POST_HOLIDAY: 2}
 _PAD_DAYS = 24
@@ -92,12 +98,32 @@ def _country_holidays(country: str, first_year: int, last_year: int) -> dict[dat
 
 
 def _canonical_name(name: str) -> str:
-    """One name per holiday so 'Alternative holiday for X' and X share an effect."""
-    first = name.split(";")[0].strip()
+    """One name per holiday, the same every year, so 'Alternative holiday for X',
+    'X (observed)' and X share an effect, and 'Day off (substituted from 05/09/2026)'
+    is 'Day off' in every year."""
+    first = _TRAILING_NOTE.sub("", name.split(";")[0].strip())
     for prefix in ("Alternative holiday for ", "The day preceding ", "The second day of "):
         if first.startswith(prefix):
             return first[len(prefix):]
     return first
+
+
+@lru_cache(maxsize=64)
+def _make_up_workdays(country: str, first_year: int, last_year: int) -> frozenset[date]:
+    """Weekend days declared working days to bridge a holiday (China, Vietnam, Russia...)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        found = holidays.country_holidays(country, years=range(first_year, last_year + 1))
+    return frozenset(getattr(found, "weekend_workdays", ()) or ())
+
+
+def make_up_workdays(days: pd.DatetimeIndex, country: str | None) -> np.ndarray:
+    """True for each day that is a weekend day worked in exchange for a bridge day off."""
+    if not country or len(days) == 0:
+        return np.zeros(len(days), dtype=bool)
+    found = _make_up_workdays(country.upper(), int(days.year.min()) - 1,
+                              int(days.year.max()) + 1)
+    return np.asarray([d.date() in found for d in days], dtype=bool)
 
 
 def holiday_names(days: pd.DatetimeIndex, country: str | None) -> pd.Series:
@@ -125,11 +151,13 @@ def day_kinds(
                         days.max() + pd.Timedelta(days=_PAD_DAYS))
     names = holiday_names(pad, country).to_numpy()
     is_holiday = names != ""
-    off = is_holiday | np.isin(pad.day_of_week, off_weekdays)
+    worked = make_up_workdays(pad, country) & ~is_holiday
+    off = (is_holiday | np.isin(pad.day_of_week, off_weekdays)) & ~worked
     kinds = np.where(is_holiday, names, NORMAL).astype(object)
     for first, last in _off_runs(off):
         if is_holiday[first:last + 1].any():
             _mark_break(kinds, off, first, last)
+    kinds[worked] = [f"{MAKE_UP_WORKDAY}:{day}" for day in pad[worked].day_name()]
     result = pd.Series(kinds, index=pad).reindex(days)
     for event in events:
         if event.applies_to(category):

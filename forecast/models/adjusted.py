@@ -13,6 +13,7 @@ import pandas as pd
 
 from forecast.calendar import (
     EVENT,
+    MAKE_UP_WORKDAY,
     NORMAL,
     Event,
     day_kinds,
@@ -45,6 +46,8 @@ class DayEffects:
         if is_holiday_kind(kind):
             return self.unseen_holiday
         family, _, holiday = kind.partition(":")
+        if family == MAKE_UP_WORKDAY:
+            return self.by_kind.get(family, 1.0)
         if family == EVENT or self.factor(holiday) >= _OPEN_AS_USUAL:
             return 1.0  # no break around a holiday the queue works through as usual
         return self.by_kind.get(family, 1.0)
@@ -104,8 +107,9 @@ def learn_day_effects(daily: pd.Series, kinds: pd.Series) -> tuple[DayEffects, p
         closure = raw[kind] < _MIN_RATIO_TO_RESCALE
         prior = by_kind.get(kind_family(kind), 1.0) if kind_family(kind) != kind else 1.0
         by_kind[kind] = raw[kind] if closure else _shrunk(median, n, towards=prior)
-    # Closing on a holiday is a decision per holiday and does not carry over to others;
-    # the dip on holidays the queue stayed open does.
+    # Closing on a holiday is a decision per holiday and does not carry over to others
+    # (a bank's call center closes on Labor Day and works Columbus Day); the dip on
+    # holidays the queue stayed open does.
     open_holidays = [by_kind[k] for k, r in raw.items()
                      if is_holiday_kind(k) and r >= _MIN_RATIO_TO_RESCALE]
     pooled = float(np.median(open_holidays)) if open_holidays else 1.0

@@ -109,3 +109,21 @@ def test_peak_explanations_name_the_days_around_a_break() -> None:
     days = pd.date_range("2026-09-22", "2026-09-23")
     notes = explain_days(days, KEY, AlertConfig(country="KR"))
     assert notes == ("working day 2 before Chuseok", "working day 1 before Chuseok")
+
+
+def test_holiday_names_are_the_same_every_year() -> None:
+    kinds = _kinds("2026-05-01", "2026-05-09", country="CN")
+    assert kinds["05-04"] == "Labor Day"  # 'Labor Day (observed)'
+    assert kinds["05-05"] == "Day off"  # 'Day off (substituted from 05/09/2026)'
+    us = _kinds("2026-07-02", "2026-07-03", country="US")
+    assert us["07-03"] == "Independence Day"  # 'Independence Day (observed)'
+
+
+def test_a_weekend_day_worked_for_a_bridge_is_its_own_kind() -> None:
+    kinds = _kinds("2026-05-06", "2026-05-10", country="CN")
+    assert kinds["05-09"] == "make_up_workday:Saturday"
+    assert kinds["05-10"] == "normal"
+    assert kinds["05-06"] == "post_holiday_1:Labor Day"
+    effects = DayEffects({"make_up_workday": 2.4}, unseen_holiday=0.0)
+    assert effects.factor("make_up_workday:Sunday") == 2.4
+

@@ -329,15 +329,20 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
-    datasets, notes = load(args)
+def run_timed(datasets: list[ds.Dataset], args: argparse.Namespace, notes: list[str]) -> int:
+    """Print the notes, evaluate the datasets (see `run`), then the wall time taken."""
     for note in notes:
         print(note, flush=True)
     started = time.perf_counter()
     run(datasets, args)
     print(f"total wall time {time.perf_counter() - started:.0f} s ({args.workers} workers)")
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    datasets, notes = load(args)
+    return run_timed(datasets, args, notes)
 
 
 if __name__ == "__main__":

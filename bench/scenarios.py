@@ -25,14 +25,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
 
 from bench import _datasets as ds
-from bench.accuracy import DEFAULT_MODELS, run
+from bench.accuracy import DEFAULT_MODELS, run_timed
 from forecast.calendar import holiday_names, make_up_workdays
 from forecast.holiday_detect import detect_country
 from forecast.series import Freq, SeriesKey
@@ -162,12 +161,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     datasets = [SCENARIOS[name]() for name in args.scenarios]
-    for dataset in datasets:
-        print(f"{dataset.name}: country detected from the data: {dataset.country}", flush=True)
-    started = time.perf_counter()
-    run(datasets, args)
-    print(f"total wall time {time.perf_counter() - started:.0f} s ({args.workers} workers)")
-    return 0
+    return run_timed(datasets, args, [f"{d.name}: country detected from the data: {d.country}"
+                                      for d in datasets])
 
 
 if __name__ == "__main__":

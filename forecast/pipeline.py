@@ -165,15 +165,15 @@ def with_silent_days(
     index = pd.DatetimeIndex(counts.index)
     if index.empty:
         return counts
-    pads: list[pd.Timestamp] = []
     covered = index.normalize().unique()
+    pads = pd.DatetimeIndex([])
     if days is not None:
-        pads.extend(d for d in days.difference(covered) if d >= covered.min())
+        pads = days.difference(covered)
+        pads = pads[pads >= covered.min()]
     if through is not None and through > index.max():
         after = pd.date_range(covered.max() + pd.Timedelta(days=1), through.normalize())
-        pads.extend(d for d in after if d not in set(pads))
-        pads.append(pd.Timestamp(through))
-    if not pads:
+        pads = pads.union(after).union(pd.DatetimeIndex([through]))
+    if pads.empty:
         return counts
     silent = pd.Series(0.0, index=pd.DatetimeIndex(pads))
     return pd.concat([counts, silent[~silent.index.isin(index)]]).groupby(level=0).sum()

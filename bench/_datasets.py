@@ -29,6 +29,7 @@ class Dataset:
     series: dict[SeriesKey, pd.Series]
     truth: dict[SeriesKey, pd.Series] | None = None
     available: int = 0  # series in the source before any cap
+    sparse_input: bool = False  # forecast from the non-zero rows only; score every interval
 
     @property
     def horizon_days(self) -> int:

@@ -84,6 +84,7 @@ class Task:
     horizon: int
     country: str | None
     series: tuple[tuple[SeriesKey, pd.Series, pd.Series | None], ...]  # key, counts, truth
+    sparse_input: bool = False  # zero rows left out of the input, as raw events would
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +111,8 @@ def evaluate(task: Task) -> list[Outcome]:
         pd.DataFrame({"ts": counts.index[counts.index < task.origin], "category": key.category,
                       "channel": key.channel, "count": counts[counts.index < task.origin]})
         for key, counts, _ in task.series], ignore_index=True)
+    if task.sparse_input:
+        observations = observations[observations["count"] > 0]
     started = time.perf_counter()
     try:
         frame = forecast_frame(observations, freq=task.freq, horizon=task.horizon,
@@ -154,7 +157,7 @@ def build_tasks(dataset: ds.Dataset, models: Sequence[str], origins: int) -> lis
     series = tuple((key, counts, dataset.truth[key] if dataset.truth is not None else None)
                    for key, counts in dataset.series.items())
     return [Task(dataset.name, origin, model, dataset.freq, dataset.horizon, dataset.country,
-                 series)
+                 series, dataset.sparse_input)
             for origin in ds.origins(dataset, count=origins) for model in models]
 
 

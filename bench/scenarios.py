@@ -15,7 +15,10 @@ true mean), next to the seasonal-naive, 8-week-average and Prophet baselines:
   `vocast forecast` does without `--holidays`;
 - `new_queue`: six weeks of history only;
 - `office_hours_60min`: hourly, open 09-18 on weekdays and 09-13 on Saturdays, with a
-  lunch dip and low volumes, ten weeks of history.
+  lunch dip and low volumes, ten weeks of history;
+- `raw_events_30min`: the same opening hours at 30 minutes, 0.1 to 8 contacts per open
+  interval, sent as raw events would arrive: no row where nothing happened (scored on
+  every open interval, zeros included).
 
 Counts are negative-binomial (overdispersed, as real queues are). The scenarios are
 generated from a fixed seed; nothing is tuned to them.
@@ -26,6 +29,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -98,14 +102,18 @@ def _level_shift(index: pd.DatetimeIndex, n: int) -> np.ndarray:
     return np.where(index >= at, factor, 1.0)
 
 
-def _office_hours(levels: Sequence[float], weeks: int, country: str
+def _office_hours(levels: Sequence[float], weeks: int, country: str | None, *,
+                  freq: Freq = Freq.H60
                   ) -> tuple[dict[SeriesKey, pd.Series], dict[SeriesKey, pd.Series]]:
     rng = np.random.default_rng(SEED)
-    index = pd.date_range(end=END + pd.Timedelta(hours=23), periods=weeks * 7 * 24, freq="h")
-    hour, weekday = np.asarray(index.hour), np.asarray(index.day_of_week)
+    index = pd.date_range(end=END + pd.Timedelta(days=1) - freq.offset,
+                          periods=weeks * 7 * freq.per_day, freq=freq.offset)
+    weekday = np.asarray(index.day_of_week)
+    hour = np.asarray(index.hour + index.minute / 60)
     open_ = ((weekday < 5) & (hour >= 9) & (hour < 18)) | ((weekday == 5) & (hour >= 9)
                                                            & (hour < 13))
-    shape = np.where(hour == 12, 0.6, 1.0) * (1 + 0.3 * np.exp(-((hour - 10) ** 2) / 2))
+    shape = np.where((hour >= 12) & (hour < 13), 0.6, 1.0) * (
+        1 + 0.3 * np.exp(-((hour - 10) ** 2) / 2))
     days = index.normalize()
     closed_day = (holiday_names(days, country) != "").to_numpy()
     base = np.where(open_ & ~closed_day, shape * WEEKDAY_SHAPE[weekday], 0.0)
@@ -143,6 +151,9 @@ SCENARIOS: dict[str, Callable[[], ds.Dataset]] = {
         "new_queue", Freq.DAILY, _daily([200, 40, 8], 6 * 7 + 3 * 28)),
     "office_hours_60min": lambda: _with_detected_country(
         "office_hours_60min", Freq.H60, _office_hours([30, 8, 2], 10 + 3, "DE")),
+    "raw_events_30min": lambda: replace(_with_detected_country(
+        "raw_events_30min", Freq.M30, _office_hours([8, 2, 0.5, 0.1], 10 + 3, None,
+                                                    freq=Freq.M30)), sparse_input=True),
 }
 
 

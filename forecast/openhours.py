@@ -82,7 +82,9 @@ def prepare_history(
     missing_day = ~day_observed.to_numpy()
     holiday = (holiday_names(days, country) != "").to_numpy() if country else False
     slot_open = hours.mask(index)
-    observed_mask = ~np.isnan(values)
+    # Every slot of a day with rows is observed: a slot without a row on such a day is
+    # closed or had no contact (raw events and sparse exports leave zeros out).
+    observed_mask = day_observed.to_numpy(dtype=bool)
     closed_gap = np.isnan(values) & (~missing_day | ~slot_open | holiday)
     values[closed_gap] = 0.0
     values = _borrow_from_neighbouring_weeks(values, freq.season_length)

@@ -71,11 +71,16 @@ def test_run_backtest_forecasts_zero_in_hours_closed_during_training() -> None:
     horizon = 24 * 7
     (fold,) = run_backtest(history, RecentMean(), horizon=horizon,
                            cutoffs=[len(history.y) - horizon])
-    closed = np.isnan(fold.actual)  # closed hours were never observed
+    window = pd.DatetimeIndex(history.y.index[-horizon:])
+    closed = ~((window.hour >= 9) & (window.hour < 18) & (window.day_of_week < 5))
     assert 0 < closed.sum() < horizon
     for values in (fold.mean, *fold.bounds[80], *fold.bounds[95]):
         assert (values[closed] == 0).all()
     assert (fold.mean[~closed] > 0).all()
+    # closed hours of a day with rows count as zero; days without any row were not seen
+    weekend = np.asarray(window.day_of_week >= 5)
+    assert np.isnan(fold.actual[weekend]).all()
+    assert (fold.actual[closed & ~weekend] == 0).all()
 
 
 def test_try_backtest_returns_none_when_the_model_cannot_fit() -> None:

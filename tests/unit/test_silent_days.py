@@ -1,12 +1,16 @@
-"""A data set's series share its days: a series silent on a day counted 0 that day."""
+"""Silence is data: a series silent on a day others have counted 0 that day, and a slot
+without a row on a day with rows had no contact (or was closed)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from forecast.openhours import prepare_history
 from forecast.pipeline import forecast_frame, with_silent_days
-from forecast.series import Freq
+from forecast.series import Freq, SeriesKey
+
+KEY = SeriesKey("vip", "")
 
 
 def _rows(category: str, stamps: pd.DatetimeIndex, counts: np.ndarray) -> pd.DataFrame:
@@ -52,3 +56,22 @@ def test_intraday_series_that_closes_early_starts_with_the_rest() -> None:
                          model="week_average")
     assert out.groupby("category")["ts"].min().nunique() == 1
     assert out["ts"].min() == stamps[-1] + pd.Timedelta(hours=1)
+
+
+def _office(level: float, *, lunch_closed: bool, seed: int = 2) -> pd.Series:
+    stamps = pd.date_range("2026-01-05", periods=8 * 7 * 48, freq="30min")
+    hour = stamps.hour + stamps.minute / 60
+    open_ = (hour >= 9) & (hour < 18) & (stamps.day_of_week < 5)
+    if lunch_closed:
+        open_ &= ~((hour >= 12) & (hour < 13))
+    counts = np.random.default_rng(seed).poisson(level, size=len(stamps)) * open_
+    return pd.Series(counts.astype(float), index=stamps)
+
+
+def test_slots_of_a_day_with_rows_are_observed_zeros() -> None:
+    sparse = _office(0.15, lunch_closed=False)
+    sparse = sparse[sparse > 0]  # raw events: rows only where something happened
+    history, _ = prepare_history(sparse, KEY, Freq.M30)
+    monday = history.y.index.day_of_week == 0
+    assert history.observed_mask()[monday].all()
+    assert (history.y[monday] == 0).mean() > 0.5

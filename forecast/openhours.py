@@ -47,12 +47,23 @@ class OpenHours:
 
 
 def learn_open_hours(y: pd.Series, freq: Freq) -> OpenHours:
-    """A slot is open if it saw a positive count in the last few weeks of observations."""
-    recent = y[y.index > y.index[-1] - pd.Timedelta(weeks=OPEN_LOOKBACK_WEEKS)]
-    slots = weekly_slot(pd.DatetimeIndex(recent.index), freq)
+    """A slot is open if it saw a positive count in the last few weeks of observations.
+
+    A weekday the history has not reached yet (under a week of data) is not known to be
+    closed: it opens like the weekdays seen (daily: open; intraday: at the times of day
+    any seen weekday was open).
+    """
+    index = pd.DatetimeIndex(y.index)
+    recent = y[index > index[-1] - pd.Timedelta(weeks=OPEN_LOOKBACK_WEEKS)]
+    recent_index = pd.DatetimeIndex(recent.index)
+    slots = weekly_slot(recent_index, freq)
     positive = np.zeros(freq.season_length, dtype=bool)
     values = recent.to_numpy(dtype=float, copy=True)
     np.logical_or.at(positive, slots, np.nan_to_num(values, nan=0.0) > 0)
+    unseen = sorted(set(range(7)) - set(np.unique(recent_index.day_of_week).tolist()))
+    if unseen and positive.any():
+        by_day = positive.reshape(7, freq.per_day)
+        by_day[unseen] = by_day.any(axis=0)
     return OpenHours(freq=freq, open_slots=positive)
 
 

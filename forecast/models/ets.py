@@ -61,8 +61,8 @@ class Ets:
                 initialization_method=("heuristic" if len(values) >= 10 + 2 * (season // 2)
                                        else "estimated"),
             ).fit(optimized=True, use_brute=False, method="SLSQP")
+            horizon_cap = min(self.max_horizon, 8 * season + 400)
+            forecast = np.expm1(model.forecast(horizon_cap))  # warns on a perfect fit
         fitted = np.expm1(model.fittedvalues)
         errors = fit_error_scale(values[season:], fitted[season:])
-        horizon_cap = min(self.max_horizon, 8 * season + 400)
-        forecast = np.expm1(model.forecast(horizon_cap))
         return _FittedEts(history, np.maximum(forecast, 0.0), errors, season, self.name)

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from forecast.calendar import Event
+from forecast.events import parse_events
 from forecast.series import Freq, SeriesKey
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
@@ -29,6 +31,7 @@ class Dataset:
     series: dict[SeriesKey, pd.Series]
     truth: dict[SeriesKey, pd.Series] | None = None
     available: int = 0  # series in the source before any cap
+    events: tuple[Event, ...] = ()
     sparse_input: bool = False  # forecast from the non-zero rows only; score every interval
 
     @property
@@ -59,7 +62,11 @@ REAL_SOURCES = (
     RealSource("itsm_60min", "itsm_incidents_2016_by_category.csv", Freq.H60, None),
 )
 SYNTHETIC_NAMES = ("synthetic_daily", "synthetic_30min")
+# The sample with its event calendar, as the service forecasts it (the file contract
+# takes no events); run on request only.
+EVENT_NAMES = ("synthetic_daily_events", "synthetic_30min_events")
 ALL_NAMES = tuple(s.name for s in REAL_SOURCES) + SYNTHETIC_NAMES
+KNOWN_NAMES = ALL_NAMES + EVENT_NAMES
 
 
 def select_names(patterns: list[str] | None) -> list[str]:
@@ -67,9 +74,10 @@ def select_names(patterns: list[str] | None) -> list[str]:
     if not patterns:
         return list(ALL_NAMES)
     chosen = [n for n in ALL_NAMES if any(n == p or n.startswith(p) for p in patterns)]
-    unknown = [p for p in patterns if not any(n == p or n.startswith(p) for n in ALL_NAMES)]
+    chosen += [n for n in EVENT_NAMES if n in patterns]
+    unknown = [p for p in patterns if not any(n == p or n.startswith(p) for n in KNOWN_NAMES)]
     if unknown:
-        raise ValueError(f"--datasets {unknown} match none of {list(ALL_NAMES)}")
+        raise ValueError(f"--datasets {unknown} match none of {list(KNOWN_NAMES)}")
     return chosen
 
 
@@ -105,13 +113,17 @@ def load_real(source: RealSource, data_dir: Path, max_series: int | None) -> Dat
                    {k: series[k] for k in keys}, available=len(series))
 
 
-def _synthetic_frames() -> tuple[pd.DataFrame, pd.DataFrame, Callable[..., pd.DataFrame]] | None:
+def _synthetic_frames() -> tuple[pd.DataFrame, pd.DataFrame, Callable[..., pd.DataFrame],
+                                 tuple[Event, ...]] | None:
     try:
         from data.samples.generate import daily_totals, generate
     except ImportError:
         return None
     sample = generate(seed=SYNTHETIC_SEED)
-    return sample.counts_30min, sample.mean_30min, daily_totals
+    events = sample.events.assign(start=sample.events["start"].dt.strftime("%Y-%m-%d"),
+                                  end=sample.events["end"].dt.strftime("%Y-%m-%d"))
+    return (sample.counts_30min, sample.mean_30min, daily_totals,
+            tuple(parse_events(events.astype(str))))
 
 
 def load_synthetic(names: list[str], max_series: int | None) -> list[Dataset] | None:
@@ -119,10 +131,10 @@ def load_synthetic(names: list[str], max_series: int | None) -> list[Dataset] | 
     frames = _synthetic_frames()
     if frames is None:
         return None
-    counts, means, daily_totals = frames
+    counts, means, daily_totals, events = frames
     out = []
     for name in names:
-        if name == "synthetic_daily":
+        if name.startswith("synthetic_daily"):
             counts_f, means_f, freq = daily_totals(counts), daily_totals(means), Freq.DAILY
         else:
             counts_f, means_f, freq = counts, means, Freq.M30
@@ -130,7 +142,8 @@ def load_synthetic(names: list[str], max_series: int | None) -> list[Dataset] | 
         truth = _by_series(means_f, "mean")
         keys = _largest(series, max_series)
         out.append(Dataset(name, freq, "KR", {k: series[k] for k in keys},
-                           {k: truth[k] for k in keys}, available=len(series)))
+                           {k: truth[k] for k in keys}, available=len(series),
+                           events=events if name in EVENT_NAMES else ()))
     return out
 
 

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from bench import _datasets as ds
+from forecast.calendar import Event
 from forecast.metrics import bias, coverage, mase, seasonal_scale, wape
 from forecast.models.registry import model_names
 from forecast.openhours import regular_grid
@@ -85,6 +86,7 @@ class Task:
     country: str | None
     series: tuple[tuple[SeriesKey, pd.Series, pd.Series | None], ...]  # key, counts, truth
     sparse_input: bool = False  # zero rows left out of the input, as raw events would
+    events: tuple[Event, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +118,8 @@ def evaluate(task: Task) -> list[Outcome]:
     started = time.perf_counter()
     try:
         frame = forecast_frame(observations, freq=task.freq, horizon=task.horizon,
-                               start=task.origin, model=task.model, country=task.country)
+                               start=task.origin, model=task.model, country=task.country,
+                               events=task.events)
         error = ""
     except Exception as exc:  # a failing model is reported in the table, never fatal
         frame, error = pd.DataFrame(columns=["ts", "category", "channel"]), \
@@ -157,7 +160,7 @@ def build_tasks(dataset: ds.Dataset, models: Sequence[str], origins: int) -> lis
     series = tuple((key, counts, dataset.truth[key] if dataset.truth is not None else None)
                    for key, counts in dataset.series.items())
     return [Task(dataset.name, origin, model, dataset.freq, dataset.horizon, dataset.country,
-                 series, dataset.sparse_input)
+                 series, dataset.sparse_input, dataset.events)
             for origin in ds.origins(dataset, count=origins) for model in models]
 
 
@@ -257,7 +260,7 @@ def load(args: argparse.Namespace) -> tuple[list[ds.Dataset], list[str]]:
                 notes.append(f"skipped {source.name}: {args.data_dir / source.file} not found")
             else:
                 found.append(dataset)
-    synthetic = [n for n in names if n in ds.SYNTHETIC_NAMES]
+    synthetic = [n for n in names if n in ds.SYNTHETIC_NAMES + ds.EVENT_NAMES]
     if synthetic:
         loaded = ds.load_synthetic(synthetic, args.max_categories)
         if loaded is None:
@@ -309,7 +312,8 @@ def report(dataset: ds.Dataset, origins: list[pd.Timestamp], outcomes: list[Outc
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", type=Path, default=ds.DEFAULT_DATA_DIR)
-    parser.add_argument("--datasets", nargs="+", help=f"names or prefixes of {ds.ALL_NAMES}")
+    parser.add_argument("--datasets", nargs="+", help=f"names or prefixes of {ds.ALL_NAMES}, "
+                        f"or exactly one of {ds.EVENT_NAMES}")
     parser.add_argument("--models", nargs="+", default=list(DEFAULT_MODELS))
     parser.add_argument("--max-categories", type=int, default=12,
                         help="series per dataset, largest by volume (default 12)")

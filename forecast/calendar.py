@@ -206,10 +206,14 @@ def ratio_to_neighbouring_weeks(
 ) -> tuple[pd.Series, pd.Series]:
     """Each day's total over the median of the same weekday one and two weeks either side
     (0.5 added to both, so empty days stay finite), and that median; only days where
-    `neighbours` is true (default: every day) serve as neighbours. NaN where none exists."""
+    `neighbours` is true (default: every day) serve as neighbours. Where none of those
+    exists (a cluster of holidays), three and four weeks either side; NaN beyond."""
     base = daily if neighbours is None else daily.where(neighbours)
-    around = pd.concat([base.shift(k, freq="D") for k in (-14, -7, 7, 14)], axis=1)
-    reference = around.reindex(daily.index).median(axis=1, skipna=True)
+    reference = pd.Series(np.nan, index=daily.index, dtype=float)
+    for weeks in ((-2, -1, 1, 2), (-4, -3, 3, 4)):
+        around = pd.concat([base.shift(7 * k, freq="D") for k in weeks], axis=1)
+        found = around.reindex(daily.index).median(axis=1, skipna=True)
+        reference = reference.fillna(found)
     return (daily + 0.5) / (reference + 0.5), reference
 
 

@@ -7,7 +7,13 @@ import pandas as pd
 import pytest
 
 from forecast.alert_check import AlertConfig, explain_days
-from forecast.calendar import day_kinds, describe_kind, is_holiday_kind, kind_family
+from forecast.calendar import (
+    day_kinds,
+    describe_kind,
+    is_holiday_kind,
+    kind_family,
+    ratio_to_neighbouring_weeks,
+)
 from forecast.models.adjusted import DayEffects, learn_day_effects, off_weekdays
 from forecast.models.ets import Ets
 from forecast.models.mstl import Mstl
@@ -127,3 +133,16 @@ def test_a_weekend_day_worked_for_a_bridge_is_its_own_kind() -> None:
     effects = DayEffects({"make_up_workday": 2.4}, unseen_holiday=0.0)
     assert effects.factor("make_up_workday:Sunday") == 2.4
 
+
+
+def test_a_day_inside_a_cluster_of_holidays_still_has_a_reference() -> None:
+    days = pd.date_range("2026-08-03", periods=10 * 7, freq="D")
+    daily = pd.Series(100.0, index=days)
+    normal = pd.Series(True, index=days)
+    monday = pd.Timestamp("2026-09-14")
+    for weeks in (-2, -1, 0, 1, 2):  # five Mondays in a row are special
+        normal[monday + pd.Timedelta(weeks=weeks)] = False
+    daily[monday] = 0.0
+    ratio, reference = ratio_to_neighbouring_weeks(daily, normal)
+    assert reference[monday] == 100.0
+    assert ratio[monday] < 0.01

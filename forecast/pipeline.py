@@ -5,8 +5,10 @@ contract (`vocast forecast`) and by the fit job."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
+from functools import partial
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -18,10 +20,14 @@ from forecast.models.auto import AutoModel
 from forecast.models.base import Fitted, Forecaster
 from forecast.models.registry import build_model
 from forecast.openhours import OpenHours, prepare_history
-from forecast.selection import pooled_prior
+from forecast.selection import CandidateBacktests, pooled_prior
 from forecast.series import LEVELS, Forecast, Freq, History, SeriesKey
 
 logger = logging.getLogger(__name__)
+
+# Runs a function over items, returning results in input order (the built-in `map`, or a
+# process pool's).
+Mapper = Callable[[Callable[[Any], Any], Iterable[Any]], Iterable[Any]]
 
 OUTPUT_COLUMNS = ("ts", "category", "channel", "yhat", "lo80", "hi80", "lo95", "hi95", "model")
 
@@ -104,21 +110,31 @@ def run_series(
 
 def _pooled_auto(
     requests: list[SeriesRequest], *, horizon: int, start: pd.Timestamp | None,
-    country: str | None, events: tuple[Event, ...],
+    country: str | None, events: tuple[Event, ...], mapper: Mapper = map,
 ) -> list[SeriesResult]:
     """`auto` over related series in two passes: backtest everything, then let each series
-    choose with the ranking pooled over all of them."""
-    prepared = [_prepare(r, horizon=horizon, start=start, country=country, events=events)
-                for r in requests]
-    specs = [p.spec("auto") for p in prepared]
-    backtests = [s.backtest(p.history) if isinstance(s, AutoModel) else None
-                 for s, p in zip(specs, prepared, strict=True)]
-    prior = pooled_prior([b.scores for b in backtests if b is not None])
-    results = []
-    for p, spec, done in zip(prepared, specs, backtests, strict=True):
-        assert isinstance(spec, AutoModel)
-        results.append(p.finish(replace(spec, prior=prior).fit_from(p.history, done)))
-    return results
+    choose with the ranking pooled over all of them. `mapper` runs each pass's per-series
+    work (in order), e.g. on a process pool."""
+    options = {"horizon": horizon, "start": start, "country": country, "events": events}
+    tested = list(mapper(partial(_prepare_and_backtest, options=options), requests))
+    prior = pooled_prior([b.scores for _, b in tested if b is not None])
+    return list(mapper(partial(_choose_and_fit, prior=prior), tested))
+
+
+def _prepare_and_backtest(request: SeriesRequest, options: dict[str, object]
+                          ) -> tuple[_Prepared, CandidateBacktests | None]:
+    prepared = _prepare(request, **options)  # type: ignore[arg-type]
+    spec = prepared.spec("auto")
+    assert isinstance(spec, AutoModel)
+    return prepared, spec.backtest(prepared.history)
+
+
+def _choose_and_fit(tested: tuple[_Prepared, CandidateBacktests | None],
+                    prior: dict[str, float]) -> SeriesResult:
+    prepared, backtests = tested
+    spec = prepared.spec("auto")
+    assert isinstance(spec, AutoModel)
+    return prepared.finish(replace(spec, prior=prior).fit_from(prepared.history, backtests))
 
 
 def _backtest_cap(freq: Freq) -> int:
@@ -182,22 +198,25 @@ def with_silent_days(
 def forecast_frame(
     observations: pd.DataFrame, *, freq: Freq, horizon: int, start: pd.Timestamp | None = None,
     model: str = "auto", country: str | None = None, events: tuple[Event, ...] = (),
+    mapper: Mapper = map,
 ) -> pd.DataFrame:
     """Forecast rows (OUTPUT_COLUMNS) for every series in `observations`.
 
     With `auto`, series choose their models with a ranking pooled over all of them. A
     series that cannot be forecast falls back to the recent mean; it never stops the rest.
+    `mapper` (like the built-in `map`, results in input order) runs the per-series work.
     """
     requests = list(split_series(observations, freq))
     options = {"horizon": horizon, "start": start, "country": country, "events": events}
     results: list[SeriesResult] | None = None
     if model == "auto" and len(requests) > 1:
         try:
-            results = _pooled_auto(requests, **options)  # type: ignore[arg-type]
+            results = _pooled_auto(requests, mapper=mapper, **options)  # type: ignore[arg-type]
         except ForecastError as exc:
             logger.warning("pooled selection failed (%s); choosing per series", exc)
     if results is None:
-        results = [_run_or_fall_back(r, model, options) for r in requests]
+        results = list(mapper(partial(_run_or_fall_back, model=model, options=options),
+                              requests))
     frames = []
     for request, result in zip(requests, results, strict=True):
         frame = result.forecast.to_frame()

@@ -50,6 +50,22 @@ def test_stdout_and_default_start(two_category_csv: str) -> None:
     assert lines[1].startswith("2026-11-16,")
 
 
+def test_series_on_worker_processes_give_the_same_forecast(two_category_csv: str,
+                                                          tmp_path: Path) -> None:
+    outputs = []
+    for workers in ("1", "2"):
+        out = tmp_path / f"fc{workers}.csv"
+        done = _vocast("forecast", "--input", two_category_csv, "--freq", "D", "--horizon",
+                       "14", "--workers", workers, "--out", str(out))
+        assert done.returncode == 0, done.stderr
+        outputs.append(out.read_text())
+    assert outputs[0] == outputs[1]
+    assert outputs[0].count("\n") == 1 + 2 * 14
+    refused = _vocast("forecast", "--input", two_category_csv, "--freq", "D", "--horizon",
+                      "3", "--workers", "-1")
+    assert refused.returncode != 0 and "--workers" in refused.stderr
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not REAL.exists(), reason="shared real data not beside the checkout")
 def test_intraday_bank_data_with_closed_hours(tmp_path: Path) -> None:

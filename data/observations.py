@@ -134,6 +134,18 @@ def list_series(engine: sa.Engine) -> list[SeriesInfo]:
     return sorted(infos, key=lambda info: (info.key.category, info.key.channel, info.freq.value))
 
 
+def observation_stamps(engine: sa.Engine, freq: Freq | str) -> pd.DatetimeIndex:
+    """Every distinct stamp (tz-aware UTC) any series at `freq` has a row at, sorted."""
+    with read_transaction(engine) as connection:
+        ts_text = timestamps.select_text(observations.c.ts, connection.dialect.name)
+        query = (sa.select(ts_text).distinct()
+                 .join_from(observations, series, observations.c.series_id == series.c.id)
+                 .where(series.c.freq == freq_value(freq)))
+        rows = connection.execute(query).all()
+    frame = rows_frame(rows, ["ts"])
+    return pd.DatetimeIndex(frame["ts"]).sort_values()
+
+
 def load_history(
     engine: sa.Engine,
     key: SeriesKey,

@@ -67,6 +67,10 @@ class SqlStore:
     def list_series(self) -> list[SeriesInfo]:
         return observation_rows.list_series(self.engine)
 
+    def observation_stamps(self, freq: Freq) -> pd.DatetimeIndex:
+        """Every distinct stamp (tz-aware UTC) any series at `freq` has a row at, sorted."""
+        return observation_rows.observation_stamps(self.engine, freq)
+
     def load_history(
         self,
         key: SeriesKey,

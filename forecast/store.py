@@ -128,6 +128,10 @@ class Store(Protocol):
 
     def list_series(self) -> list[SeriesInfo]: ...
 
+    def observation_stamps(self, freq: Freq) -> pd.DatetimeIndex:
+        """Every distinct stamp (tz-aware UTC) any series at `freq` has a row at, sorted."""
+        ...
+
     def load_history(
         self,
         key: SeriesKey,

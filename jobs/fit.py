@@ -118,14 +118,23 @@ def _tasks(store: Store, infos: Iterable[SeriesInfo], config: FitConfig) -> Iter
     infos = list(infos)
     daily_keys = {i.key for i in infos if i.freq is Freq.DAILY}
     through = _common_ends(infos, config.timezone)
+    days = {freq: _local_days(store.observation_stamps(freq), config.timezone)
+            for freq in through}
     for info in infos:
         counts = _local_counts(store.load_history(info.key, info.freq), config.timezone)
-        counts = with_silent_days(counts, through=through[info.freq])
+        counts = with_silent_days(counts, days=days[info.freq], through=through[info.freq])
         yield _Task(SeriesRequest(info.key, counts, info.freq), _horizon(info.freq, config))
         if info.freq.is_intraday and info.key not in daily_keys:
             daily = counts.groupby(pd.DatetimeIndex(counts.index).normalize()).sum()
             yield _Task(SeriesRequest(info.key, daily, Freq.DAILY),
                         _horizon(Freq.DAILY, config))
+
+
+def _local_days(stamps: pd.DatetimeIndex, timezone: str) -> pd.DatetimeIndex:
+    """The local calendar days the store has rows on (at one interval): the days it was
+    counting, when a series without a row had no contact (raw events store no zeros)."""
+    utc = stamps.tz_localize("UTC") if stamps.tz is None else stamps
+    return pd.DatetimeIndex(utc.tz_convert(timezone).tz_localize(None).normalize().unique())
 
 
 def _common_ends(infos: list[SeriesInfo], timezone: str) -> dict[Freq, pd.Timestamp]:
@@ -172,6 +181,9 @@ def _leaderboard(key: SeriesKey, freq: Freq, scores: tuple, winner: str) -> pd.D
     board = pd.DataFrame([{
         "model": s.model, "folds": s.folds, "wape": s.wape, "mase": s.mase, "bias": s.bias,
         "coverage80": s.coverage80, "coverage95": s.coverage95} for s in scores])
+    # A backtest over windows without a single contact has no WAPE: stored empty.
+    metrics = ["wape", "mase", "bias", "coverage80", "coverage95"]
+    board[metrics] = board[metrics].replace([np.inf, -np.inf], np.nan)
     board = board.sort_values(["wape", "mase"]).reset_index(drop=True)
     board["rank"] = range(1, len(board) + 1)
     board["selected"] = board["model"] == winner

@@ -6,11 +6,12 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from data.store import open_store
+from data.store import SqlStore, open_store
 from forecast.ingest import ingest_into, read_inquiry_csv
 from forecast.series import Freq
 from forecast.settings import Settings
@@ -73,22 +74,58 @@ def test_fit_publishes_a_coherent_run(loaded_url: str) -> None:
     store.dispose()
 
 
-def test_a_series_that_stopped_early_forecasts_from_the_common_start(tmp_path: Path) -> None:
+def _store_with_spans(tmp_path: Path, spans: dict[tuple[str, str], int]) -> SqlStore:
+    """A store holding daily series over the same 70 days, each keeping only its first
+    `days` (the others stop early)."""
     path = tmp_path / "in.csv"
     rows = []
-    for channel, days in (("phone", 70), ("chat", 68)):
+    for (category, channel), days in spans.items():
         counts = daily_counts(70, level=50.0, seed=days)[:days]
         rows.append(pd.DataFrame({"ts": counts.index.strftime("%Y-%m-%d"),
-                                  "category": "refund", "channel": channel,
+                                  "category": category, "channel": channel,
                                   "count": counts.astype(int)}))
     pd.concat(rows).to_csv(path, index=False)
-    store = open_store(f"sqlite:///{tmp_path / 'early.db'}")
+    store = open_store(f"sqlite:///{tmp_path / 'spans.db'}")
     ingest_into(store, read_inquiry_csv(path), timezone="Asia/Seoul", base_interval=Freq.M30)
+    return store
+
+
+def test_a_series_that_stopped_early_forecasts_from_the_common_start(tmp_path: Path) -> None:
+    store = _store_with_spans(tmp_path, {("refund", "phone"): 70, ("refund", "chat"): 68})
     run_fit_job(store, _config("week_average"))
     daily = store.latest_forecast(freq=Freq.DAILY)
     starts = daily.groupby("channel")["ts"].min()
     assert starts.nunique() == 1
     assert starts["chat"].tz_convert("Asia/Seoul").date().isoformat() == "2026-11-16"
+    store.dispose()
+
+
+def test_a_sparse_series_counts_its_silent_days_as_zero(tmp_path: Path) -> None:
+    path = tmp_path / "events.csv"
+    days = pd.date_range(end="2026-11-15", periods=10 * 7, freq="D")
+    rng = np.random.default_rng(4)
+    rare = days[rng.random(len(days)) < 0.3]  # one inquiry on about 30% of days
+    busy = np.repeat(days, 20)
+    stamps = np.concatenate([busy, rare]) + pd.Timedelta(hours=10)
+    categories = ["busy"] * len(busy) + ["rare"] * len(rare)
+    pd.DataFrame({"ts": pd.DatetimeIndex(stamps).strftime("%Y-%m-%dT%H:%M:%S"),
+                  "category": categories}).to_csv(path, index=False)  # raw events
+    store = open_store(f"sqlite:///{tmp_path / 'sparse.db'}")
+    ingest_into(store, read_inquiry_csv(path), timezone="Asia/Seoul", base_interval=Freq.M30)
+    run_fit_job(store, _config("week_average"))
+    daily = store.latest_forecast(freq=Freq.DAILY)
+    rare_daily = daily[daily["category"] == "rare"]["yhat"]
+    assert 0.15 < rare_daily.mean() < 0.45  # not the ~1 a day of the days it had a row
+    store.dispose()
+
+
+def test_a_retired_category_forecasts_zero_without_breaking_the_run(tmp_path: Path) -> None:
+    store = _store_with_spans(tmp_path, {("refund", ""): 70, ("retired", ""): 14})
+    run_fit_job(store, _config())
+    daily = store.latest_forecast(freq=Freq.DAILY)
+    assert (daily[daily["category"] == "retired"]["yhat"] < 1).all()  # was ~50 a day
+    board = store.latest_accuracy()
+    assert board[board["category"] == "retired"]["wape"].isna().any()
     store.dispose()
 
 

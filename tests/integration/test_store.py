@@ -208,6 +208,21 @@ def test_list_series_reports_ranges_and_counts(store: SqlStore) -> None:
     assert str(half_hourly.first_ts.tzinfo) == "UTC"
 
 
+def test_observation_stamps_are_the_distinct_stamps_of_every_series(store: SqlStore) -> None:
+    assert store.observation_stamps(Freq.DAILY).empty
+    store.upsert_observations(pd.concat([
+        observations("refund", "", periods=3, start="2026-01-02"),
+        observations("billing", "phone", periods=4),
+        observations("billing", "phone", freq="30min", periods=2, start="2026-01-05 09:00"),
+    ], ignore_index=True))
+    daily = store.observation_stamps(Freq.DAILY)
+    assert str(daily.tz) == "UTC"
+    assert daily.equals(pd.date_range("2026-01-01", periods=4, tz=TZ).tz_convert("UTC"))
+    assert store.observation_stamps(Freq.M30).equals(
+        pd.date_range("2026-01-05 09:00", periods=2, freq="30min", tz=TZ).tz_convert("UTC"))
+    assert store.observation_stamps(Freq.H60).empty
+
+
 def test_load_history_returns_utc_counts_in_range(store: SqlStore) -> None:
     frame = observations(periods=10)
     store.upsert_observations(frame)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
+from zoneinfo import available_timezones
 
 import numpy as np
 import pandas as pd
@@ -64,14 +65,20 @@ def parse_inquiries(frame: pd.DataFrame, *, first_row: int = FIRST_DATA_ROW) -> 
 
 
 def parse_timestamps(values: pd.Series, first_row: int = FIRST_DATA_ROW) -> pd.Series:
-    """Parse ISO-8601 stamps, all naive or all with an offset; name the first bad row."""
+    """Parse ISO-8601 stamps, all naive or all with an offset; name the first bad row.
+
+    Stamps whose offsets differ (a clock that changes for daylight saving) come back in
+    UTC; see `source_zone` for the zone they were written in.
+    """
     text = values.astype(str).str.strip()
     try:
         parsed = pd.to_datetime(text, errors="coerce", format="ISO8601", utc=False)
     except ValueError as exc:  # mixed naive/aware or mixed offsets
-        raise InvalidInput(
-            "timestamps mix zone offsets and naive times; use one form", column="ts"
-        ) from exc
+        if not _offsets(text).notna().all():
+            raise InvalidInput(
+                "timestamps mix zone offsets and naive times; use one form", column="ts"
+            ) from exc
+        parsed = pd.to_datetime(text, errors="coerce", format="ISO8601", utc=True)
     bad = parsed.isna()
     if bad.any():
         position = int(np.flatnonzero(bad.to_numpy())[0])
@@ -83,6 +90,55 @@ def parse_timestamps(values: pd.Series, first_row: int = FIRST_DATA_ROW) -> pd.S
     if parsed.dtype == object:
         raise InvalidInput("timestamps mix zone offsets and naive times; use one form", column="ts")
     return parsed
+
+
+def _offsets(text: pd.Series) -> pd.Series:
+    """Each stamp's written UTC offset in minutes ('Z' = 0), NaN for a naive stamp."""
+    found = text.str.extract(r"(Z|[+-]\d\d:?\d\d)$")[0]
+    sign = np.where(found.str.startswith("-"), -1, 1)
+    digits = found.str.replace(r"[^0-9]", "", regex=True)
+    minutes = digits.str[:2].astype(float) * 60 + digits.str[2:4].astype(float)
+    return pd.Series(np.where(found == "Z", 0.0, sign * minutes), index=text.index).where(
+        found.notna())
+
+
+def source_zone(values: pd.Series) -> str | None:
+    """The time zone (IANA name) whose offsets match every stamp's written offset, when
+    the stamps carry more than one offset (daylight saving); None otherwise.
+
+    Forecasts are then made on that zone's wall clock and written with the offsets it
+    will have, as the input's clock would write them.
+    """
+    text = values.astype(str).str.strip()
+    offsets = _offsets(text)
+    if offsets.isna().any() or offsets.nunique() < 2:
+        return None
+    utc = pd.DatetimeIndex(pd.to_datetime(text, format="ISO8601", utc=True))
+    change = np.flatnonzero(np.diff(offsets.to_numpy()) != 0)
+    probes = np.unique(np.concatenate([[0, len(text) - 1], change, change + 1]))
+    at, expected = utc[probes], offsets.to_numpy()[probes]
+    for name in _candidate_zones():
+        local = at.tz_convert(name)
+        written = np.array([t.utcoffset().total_seconds() / 60 for t in local])
+        if np.array_equal(written, expected):
+            return name
+    return None
+
+
+def _candidate_zones() -> list[str]:
+    """IANA zones, the most populous regions first (Europe/Amsterdam before Africa/Ceuta
+    for CET), aliases (US/Eastern, Etc/...) last."""
+    names = sorted(available_timezones())
+
+    def rank(name: str) -> int:
+        region = name.split("/")[0]
+        return _REGIONS.index(region) if region in _REGIONS and "/" in name else len(_REGIONS)
+
+    return sorted(names, key=rank)
+
+
+_REGIONS = ("Europe", "America", "Asia", "Australia", "Pacific", "Africa", "Atlantic",
+            "Indian", "Antarctica")
 
 
 def timestamp_formatter(sample: str) -> Callable[[pd.Series], pd.Series]:

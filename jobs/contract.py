@@ -10,6 +10,7 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from forecast.errors import InvalidInput
@@ -19,6 +20,7 @@ from forecast.ingest import (
     infer_freq,
     parse_inquiries,
     read_inquiry_csv,
+    source_zone,
     timestamp_formatter,
 )
 from forecast.pipeline import Mapper, forecast_frame
@@ -34,8 +36,9 @@ def run_forecast(args: argparse.Namespace) -> None:
     raw = read_inquiry_csv(Path(args.input))
     raw_events = "count" not in {str(c).strip().lower() for c in raw.columns}
     parsed = parse_inquiries(raw)
-    sample_ts = str(raw.iloc[0][[c for c in raw.columns if c.strip().lower() == "ts"][0]])
-    parsed, zone = _wall_clock(parsed)
+    ts_text = raw[[c for c in raw.columns if c.strip().lower() == "ts"][0]]
+    sample_ts = str(ts_text.iloc[0])
+    parsed, zone = _wall_clock(parsed, source_zone(ts_text))
     if not args.by_channel:
         parsed = parsed.assign(channel="")
     cutoff = _parse_cutoff(args.cutoff, zone)
@@ -51,7 +54,11 @@ def run_forecast(args: argparse.Namespace) -> None:
                                 model=args.model, country=_country(args.holidays, buckets),
                                 mapper=mapper)
     if zone is not None:
-        result["ts"] = result["ts"].dt.tz_localize(zone)
+        # The hour a spring-forward skips is not written; a repeated hour is written once.
+        ts = result["ts"]
+        result["ts"] = ts.dt.tz_localize(zone, ambiguous=np.ones(len(ts), dtype=bool),
+                                         nonexistent="NaT")
+        result = result.dropna(subset=["ts"])
     result["ts"] = timestamp_formatter(sample_ts)(result["ts"])
     columns = CONTRACT_COLUMNS if not args.by_channel else CONTRACT_COLUMNS[:2] + ["channel"] + \
         CONTRACT_COLUMNS[2:]
@@ -82,11 +89,14 @@ def _country(holidays: str | None, buckets: pd.DataFrame) -> str | None:
     return detect_country(buckets.groupby(buckets["ts"].dt.normalize())["count"].sum())
 
 
-def _wall_clock(parsed: pd.DataFrame) -> tuple[pd.DataFrame, object | None]:
-    """Work on naive wall-clock time; remember the input's zone to write it back."""
+def _wall_clock(parsed: pd.DataFrame, source: str | None) -> tuple[pd.DataFrame, object | None]:
+    """Work on naive wall-clock time; remember the input's zone to write it back
+    (`source`: the zone stamps with changing offsets were written in)."""
     ts = parsed["ts"]
     if not isinstance(ts.dtype, pd.DatetimeTZDtype):
         return parsed, None
+    if source is not None:
+        ts = ts.dt.tz_convert(source)
     zone = ts.dt.tz
     return parsed.assign(ts=ts.dt.tz_localize(None)), zone
 

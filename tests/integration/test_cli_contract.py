@@ -66,6 +66,25 @@ def test_series_on_worker_processes_give_the_same_forecast(two_category_csv: str
     assert refused.returncode != 0 and "--workers" in refused.stderr
 
 
+def test_stamps_written_across_a_clock_change_forecast_on_the_local_clock(
+        tmp_path: Path) -> None:
+    stamps = pd.date_range("2025-02-03", "2025-03-21", freq="h", tz="America/New_York")
+    stamps = stamps[(stamps.hour >= 8) & (stamps.hour < 18) & (stamps.day_of_week < 5)]
+    counts = 10 + 5 * (stamps.hour == 12)
+    path = tmp_path / "offsets.csv"
+    pd.DataFrame({"ts": [t.isoformat() for t in stamps], "category": "billing",
+                  "count": counts}).to_csv(path, index=False)
+    out = tmp_path / "fc.csv"
+    done = _vocast("forecast", "--input", str(path), "--freq", "60min", "--horizon", "72",
+                   "--model", "week_average", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    frame = pd.read_csv(out, dtype={"ts": str})
+    assert frame["ts"].str.endswith("-04:00").all()  # daylight time, as the input ends
+    open_ = frame[frame["yhat"] > 0]["ts"].str[11:13].astype(int)
+    assert open_.min() == 8 and open_.max() == 17  # 08-18 local, not shifted by an hour
+    assert frame.set_index("ts")["yhat"]["2025-03-21T12:00:00-04:00"] == 15
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not REAL.exists(), reason="shared real data not beside the checkout")
 def test_intraday_bank_data_with_closed_hours(tmp_path: Path) -> None:

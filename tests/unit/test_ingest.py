@@ -6,7 +6,13 @@ import pandas as pd
 import pytest
 
 from forecast.errors import InvalidInput
-from forecast.ingest import load_inquiries, read_inquiry_csv, timestamp_formatter
+from forecast.ingest import (
+    load_inquiries,
+    parse_timestamps,
+    read_inquiry_csv,
+    source_zone,
+    timestamp_formatter,
+)
 from forecast.series import Freq
 
 
@@ -92,3 +98,22 @@ def test_malformed_csv_is_rejected() -> None:
 def test_output_stamps_follow_the_input_format(sample: str, expected: str) -> None:
     stamps = pd.Series(pd.to_datetime(["2026-03-02T09:30:00"]))
     assert timestamp_formatter(sample)(stamps).iloc[0] == expected
+
+
+def test_stamps_whose_offset_changes_for_daylight_saving_are_parsed_in_utc() -> None:
+    stamps = pd.Series(["2026-03-28T09:00:00+01:00", "2026-03-30T09:00:00+02:00"])
+    parsed = parse_timestamps(stamps)
+    assert str(parsed.dt.tz) == "UTC"
+    assert parsed.tolist() == [pd.Timestamp("2026-03-28 08:00", tz="UTC"),
+                               pd.Timestamp("2026-03-30 07:00", tz="UTC")]
+    assert source_zone(stamps) == "Europe/Amsterdam"  # the first zone with CET and CEST
+    assert source_zone(pd.Series(["2026-03-28T09:00:00+01:00"] * 2)) is None
+    with pytest.raises(InvalidInput, match="mix zone offsets and naive"):
+        parse_timestamps(pd.Series(["2026-03-28T09:00:00+01:00", "2026-03-30T09:00:00"]))
+
+
+def test_the_store_takes_stamps_across_a_clock_change_on_its_own_zone() -> None:
+    out = _load("ts,category,count\n2026-03-28T09:00:00+01:00,refund,4\n"
+                "2026-03-30T09:00:00+02:00,refund,6\n", timezone="Europe/Amsterdam")
+    local = pd.DatetimeIndex(out["ts"]).tz_convert("Europe/Amsterdam")
+    assert [t.hour for t in local] == [9, 9]

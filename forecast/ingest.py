@@ -95,11 +95,11 @@ def parse_timestamps(values: pd.Series, first_row: int = FIRST_DATA_ROW) -> pd.S
 def _offsets(text: pd.Series) -> pd.Series:
     """Each stamp's written UTC offset in minutes ('Z' = 0), NaN for a naive stamp."""
     found = text.str.extract(r"(Z|[+-]\d\d:?\d\d)$")[0]
-    sign = np.where(found.str.startswith("-"), -1, 1)
-    digits = found.str.replace(r"[^0-9]", "", regex=True)
-    minutes = digits.str[:2].astype(float) * 60 + digits.str[2:4].astype(float)
-    return pd.Series(np.where(found == "Z", 0.0, sign * minutes), index=text.index).where(
-        found.notna())
+    digits = found.where(found != "Z", "+0000").str.replace(r"[^0-9]", "", regex=True)
+    hours = pd.to_numeric(digits.str[:2], errors="coerce")
+    minutes = pd.to_numeric(digits.str[2:4], errors="coerce")
+    sign = np.where(found.str.startswith("-"), -1.0, 1.0)
+    return (sign * (hours * 60 + minutes)).where(found.notna())
 
 
 def source_zone(values: pd.Series) -> str | None:

@@ -108,6 +108,10 @@ def test_stamps_whose_offset_changes_for_daylight_saving_are_parsed_in_utc() -> 
                                pd.Timestamp("2026-03-30 07:00", tz="UTC")]
     assert source_zone(stamps) == "Europe/Amsterdam"  # the first zone with CET and CEST
     assert source_zone(pd.Series(["2026-03-28T09:00:00+01:00"] * 2)) is None
+    assert source_zone(pd.Series(["2026-03-28T09:00:00Z", "2026-03-29T09:00:00Z"])) is None
+    assert source_zone(pd.Series(["2026-03-28", "2026-03-29"])) is None
+    india = pd.Series(["2026-03-28T09:00:00+0530", "2026-03-29T09:00:00+05:30"])
+    assert parse_timestamps(india).dt.hour.tolist() == [9, 9]
     with pytest.raises(InvalidInput, match="mix zone offsets and naive"):
         parse_timestamps(pd.Series(["2026-03-28T09:00:00+01:00", "2026-03-30T09:00:00"]))
 

@@ -110,6 +110,8 @@ def source_zone(values: pd.Series) -> str | None:
     will have, as the input's clock would write them.
     """
     text = values.astype(str).str.strip()
+    if text.empty or _offsets(text.iloc[:1]).isna().all():
+        return None  # naive stamps (the usual case), without reading every row
     offsets = _offsets(text)
     if offsets.isna().any() or offsets.nunique() < 2:
         return None

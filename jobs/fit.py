@@ -103,8 +103,13 @@ def fit_and_publish(
 
 def _local_counts(counts: pd.Series, timezone: str) -> pd.Series:
     """UTC stamps to naive local wall-clock; the repeated DST hour is summed."""
-    index = pd.DatetimeIndex(counts.index).tz_convert(timezone).tz_localize(None)
-    return counts.groupby(index).sum().astype(float)
+    return counts.groupby(_local(pd.DatetimeIndex(counts.index), timezone)).sum().astype(float)
+
+
+def _local(stamps: pd.DatetimeIndex, timezone: str) -> pd.DatetimeIndex:
+    """Stamps (UTC, aware or naive) as naive local wall-clock time in `timezone`."""
+    utc = stamps.tz_localize("UTC") if stamps.tz is None else stamps
+    return utc.tz_convert(timezone).tz_localize(None)
 
 
 def _task_count(infos: list[SeriesInfo]) -> int:
@@ -133,8 +138,7 @@ def _tasks(store: Store, infos: Iterable[SeriesInfo], config: FitConfig) -> Iter
 def _local_days(stamps: pd.DatetimeIndex, timezone: str) -> pd.DatetimeIndex:
     """The local calendar days the store has rows on (at one interval): the days it was
     counting, when a series without a row had no contact (raw events store no zeros)."""
-    utc = stamps.tz_localize("UTC") if stamps.tz is None else stamps
-    return pd.DatetimeIndex(utc.tz_convert(timezone).tz_localize(None).normalize().unique())
+    return pd.DatetimeIndex(_local(stamps, timezone).normalize().unique())
 
 
 def _common_ends(infos: list[SeriesInfo], timezone: str) -> dict[Freq, pd.Timestamp]:
@@ -143,9 +147,7 @@ def _common_ends(infos: list[SeriesInfo], timezone: str) -> dict[Freq, pd.Timest
     the rest, with zeros for its silence."""
     ends: dict[Freq, pd.Timestamp] = {}
     for info in infos:
-        last = pd.Timestamp(info.last_ts)
-        last = last.tz_localize("UTC") if last.tzinfo is None else last
-        local = last.tz_convert(timezone).tz_localize(None)
+        local = _local(pd.DatetimeIndex([info.last_ts]), timezone)[0]
         ends[info.freq] = max(ends.get(info.freq, local), local)
     return ends
 

@@ -33,6 +33,9 @@ CONTRACT_COLUMNS = ["ts", "category", "yhat", "lo80", "hi80", "lo95", "hi95", "m
 def run_forecast(args: argparse.Namespace) -> None:
     """The evaluation contract: IN.csv -> forecasts per category per interval."""
     freq = Freq.parse(args.freq)
+    if args.horizon < 1:
+        raise InvalidInput(f"--horizon must be a positive number of intervals; got "
+                           f"{args.horizon}", column="horizon")
     raw = read_inquiry_csv(Path(args.input))
     raw_events = "count" not in {str(c).strip().lower() for c in raw.columns}
     parsed = parse_inquiries(raw)

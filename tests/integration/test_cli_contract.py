@@ -125,6 +125,8 @@ def test_daily_real_data_auto(tmp_path: Path) -> None:
         ("ts,category,count\n2026-01-01,a,4\n2026-01-02,a,5\n", ("--freq", "60min"),
          "finer intervals"),
         ("ts,category,count\n2026-01-01,a,4\n", ("--freq", "weekly"), "freq must be"),
+        ("ts,category,count\n2026-01-01,a,4\n", ("--horizon", "0"),
+         "--horizon must be a positive"),
     ],
 )
 def test_bad_input_exits_non_zero_with_one_line(

@@ -84,8 +84,17 @@ class Event:
         return not self.categories or category in self.categories
 
 
+@dataclass(frozen=True, slots=True)
+class _HolidayTable:
+    """A country's holidays over some years: canonical names, and weekend days worked in
+    exchange for a bridge day off (China, Vietnam, Russia...)."""
+
+    names: dict[date, str]
+    make_up_workdays: frozenset[date]
+
+
 @lru_cache(maxsize=64)
-def _country_holidays(country: str, first_year: int, last_year: int) -> dict[date, str]:
+def _holiday_table(country: str, first_year: int, last_year: int) -> _HolidayTable:
     try:
         with warnings.catch_warnings():  # "available only from 2001": outside is empty
             warnings.simplefilter("ignore", UserWarning)
@@ -94,7 +103,12 @@ def _country_holidays(country: str, first_year: int, last_year: int) -> dict[dat
         raise InvalidParameter(
             "holidays", country, "an ISO 3166 country code the holidays package knows, e.g. KR"
         ) from exc
-    return {day: _canonical_name(name) for day, name in found.items()}
+    worked = frozenset(getattr(found, "weekend_workdays", ()) or ())
+    return _HolidayTable({day: _canonical_name(name) for day, name in found.items()}, worked)
+
+
+def _table_for(days: pd.DatetimeIndex, country: str) -> _HolidayTable:
+    return _holiday_table(country.upper(), int(days.year.min()) - 1, int(days.year.max()) + 1)
 
 
 def _canonical_name(name: str) -> str:
@@ -108,29 +122,19 @@ def _canonical_name(name: str) -> str:
     return first
 
 
-@lru_cache(maxsize=64)
-def _make_up_workdays(country: str, first_year: int, last_year: int) -> frozenset[date]:
-    """Weekend days declared working days to bridge a holiday (China, Vietnam, Russia...)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        found = holidays.country_holidays(country, years=range(first_year, last_year + 1))
-    return frozenset(getattr(found, "weekend_workdays", ()) or ())
-
-
 def make_up_workdays(days: pd.DatetimeIndex, country: str | None) -> np.ndarray:
     """True for each day that is a weekend day worked in exchange for a bridge day off."""
     if not country or len(days) == 0:
         return np.zeros(len(days), dtype=bool)
-    found = _make_up_workdays(country.upper(), int(days.year.min()) - 1,
-                              int(days.year.max()) + 1)
-    return np.asarray([d.date() in found for d in days], dtype=bool)
+    worked = _table_for(days, country).make_up_workdays
+    return np.asarray(days.normalize().isin(pd.DatetimeIndex(sorted(worked))), dtype=bool)
 
 
 def holiday_names(days: pd.DatetimeIndex, country: str | None) -> pd.Series:
     """The holiday name of each day ('' when none)."""
     if not country or len(days) == 0:
         return pd.Series("", index=days, dtype=object)
-    table = _country_holidays(country.upper(), int(days.year.min()) - 1, int(days.year.max()) + 1)
+    table = _table_for(days, country).names
     return pd.Series([table.get(d.date(), "") for d in days], index=days, dtype=object)
 
 

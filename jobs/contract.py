@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -23,9 +19,10 @@ from forecast.ingest import (
     source_zone,
     timestamp_formatter,
 )
-from forecast.pipeline import Mapper, forecast_frame
+from forecast.pipeline import forecast_frame
 from forecast.series import Freq
 from forecast.staffing_table import read_forecast_csv, staff_forecast
+from jobs.executors import executor_for, in_input_order
 
 CONTRACT_COLUMNS = ["ts", "category", "yhat", "lo80", "hi80", "lo95", "hi95", "model"]
 
@@ -52,10 +49,11 @@ def run_forecast(args: argparse.Namespace) -> None:
     _check_not_coarser(parsed, freq, raw_events)
     buckets = aggregate(parsed, freq)
     series = buckets[["category", "channel"]].drop_duplicates().shape[0]
-    with _series_pool(args.workers, series) as mapper:
+    # Series on one local process per core (--workers), in this process when one is enough.
+    with executor_for(workers=args.workers, dask_address=None, tasks=series) as executor:
         result = forecast_frame(buckets, freq=freq, horizon=args.horizon, start=cutoff,
                                 model=args.model, country=_country(args.holidays, buckets),
-                                mapper=mapper)
+                                mapper=in_input_order(executor))
     if zone is not None:
         # The hour a spring-forward skips is not written; a repeated hour is written once.
         ts = result["ts"]
@@ -66,21 +64,6 @@ def run_forecast(args: argparse.Namespace) -> None:
     columns = CONTRACT_COLUMNS if not args.by_channel else CONTRACT_COLUMNS[:2] + ["channel"] + \
         CONTRACT_COLUMNS[2:]
     _write(result[columns], args.out)
-
-
-@contextmanager
-def _series_pool(workers: int, series: int) -> Iterator[Mapper]:
-    """Series forecast on `workers` local processes (0: one per core), in input order;
-    in this process when one is enough."""
-    if workers < 0:
-        raise InvalidInput(f"--workers must be 0 (one per core) or more; got {workers}",
-                           column="workers")
-    count = min(workers or os.cpu_count() or 1, series)
-    if count <= 1:
-        yield map
-        return
-    with ProcessPoolExecutor(max_workers=count) as pool:
-        yield pool.map
 
 
 def _country(holidays: str | None, buckets: pd.DataFrame) -> str | None:

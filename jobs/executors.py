@@ -16,6 +16,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor
 from concurrent.futures import wait as wait_futures
+from functools import partial
 from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar
 
@@ -121,10 +122,27 @@ def executor_for(*, workers: int, dask_address: str | None, tasks: int | None = 
     or one task)."""
     if dask_address:
         return DaskExecutor(dask_address)
+    if workers < 0:
+        raise InvalidParameter("workers", workers, "0 (all cores) or a positive count")
     count = workers or os.cpu_count() or 1
     if tasks is not None:
         count = min(count, tasks)
     return InProcessExecutor() if count <= 1 else LocalProcessExecutor(count)
+
+
+def in_input_order(executor: SeriesExecutor) -> Callable[[Callable[[T], R], Iterable[T]],
+                                                          list[R]]:
+    """A `map` over `executor` that returns results in input order (as the built-in does)."""
+
+    def mapper(fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
+        results: dict[int, R] = dict(executor.map(partial(_numbered, fn), enumerate(items)))
+        return [results[i] for i in range(len(results))]
+
+    return mapper
+
+
+def _numbered(fn: Callable[[T], R], item: tuple[int, T]) -> tuple[int, R]:
+    return item[0], fn(item[1])
 
 
 def _stream(submit: Callable[[T], Any], wait_first: Callable[[set[Any]], tuple[set[Any],

@@ -152,17 +152,10 @@ def timestamp_formatter(sample: str) -> Callable[[pd.Series], pd.Series]:
     clock = text[11:]
     has_seconds = len(clock) >= 8 and clock[5:6] == ":"
     pattern = f"%Y-%m-%d{sep}%H:%M" + (":%S" if has_seconds else "")
-    if isinstance(_offset_suffix(clock), str):
+    if _offsets(pd.Series([text])).notna().iloc[0]:
         return lambda ts: ts.dt.strftime(pattern + "%z").str.replace(
             r"([+-]\d\d)(\d\d)$", r"\1:\2", regex=True)
     return lambda ts: ts.dt.strftime(pattern)
-
-
-def _offset_suffix(clock: str) -> str | None:
-    if clock.endswith("Z"):
-        return "Z"
-    tail = clock[-6:]
-    return tail if tail[:1] in "+-" and tail[3:4] == ":" else None
 
 
 def to_local(ts: pd.Series, timezone: str) -> pd.Series:

@@ -7,6 +7,7 @@ table shows how close every model comes to the noise floor (the WAPE of forecast
 true mean), next to the seasonal-naive, 8-week-average and Prophet baselines:
 
 - `level_shift`: volume steps up or down by 40-60% two weeks before the first origin;
+- `trend`: steady growth (+40% a year) or decline (-25% a year) over two years;
 - `low_volume`: 0.2 to 5 inquiries a day, mostly zeros on the quietest queues;
 - `holidays_BR`, `holidays_JP`, `holidays_CN`: two years of a weekday-heavy queue that
   closes on the country's public holidays and gets a rebound after them (Carnival,
@@ -102,6 +103,13 @@ def _level_shift(index: pd.DatetimeIndex, n: int) -> np.ndarray:
     return np.where(index >= at, factor, 1.0)
 
 
+def _trend(index: pd.DatetimeIndex, n: int) -> np.ndarray:
+    """Series alternate between steady growth (+40% a year) and decline (-25% a year)."""
+    years = np.asarray((index - END) / pd.Timedelta(days=365.25), dtype=float)
+    rate = 0.40 if n % 2 == 0 else -0.25
+    return np.asarray(np.exp(np.log1p(rate) * years), dtype=float)
+
+
 def _office_hours(levels: Sequence[float], weeks: int, country: str | None, *,
                   freq: Freq = Freq.H60
                   ) -> tuple[dict[SeriesKey, pd.Series], dict[SeriesKey, pd.Series]]:
@@ -139,6 +147,8 @@ def _with_detected_country(name: str, freq: Freq, pair: tuple[dict[SeriesKey, pd
 SCENARIOS: dict[str, Callable[[], ds.Dataset]] = {
     "level_shift": lambda: _with_detected_country(
         "level_shift", Freq.DAILY, _daily([300, 120, 60, 25], 2 * 365, shift=_level_shift)),
+    "trend": lambda: _with_detected_country(
+        "trend", Freq.DAILY, _daily([300, 120, 60, 25], 2 * 365, shift=_trend)),
     "low_volume": lambda: _with_detected_country(
         "low_volume", Freq.DAILY, _daily([0.2, 0.5, 1, 2, 5], 550)),
     "holidays_BR": lambda: _with_detected_country(

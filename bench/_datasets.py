@@ -147,12 +147,15 @@ def load_synthetic(names: list[str], max_series: int | None) -> list[Dataset] | 
     return out
 
 
-def origins(dataset: Dataset, *, count: int, min_train_days: int = 14) -> list[pd.Timestamp]:
-    """Up to `count` midnights spaced by the horizon at the end of the data, oldest first,
-    each leaving at least `min_train_days` of history before it."""
+def origins(dataset: Dataset, *, count: int, min_train_days: int = 14, hour: int = 0
+            ) -> list[pd.Timestamp]:
+    """Up to `count` midnights (intraday: or that `hour` of the day, a file cut mid-day)
+    spaced by the horizon at the end of the data, oldest first, each leaving at least
+    `min_train_days` of history before it."""
     first = min(s.index.min() for s in dataset.series.values())
     last = max(s.index.max() for s in dataset.series.values())
     end = last.normalize() + pd.Timedelta(days=1)
     step = pd.Timedelta(days=dataset.horizon_days)
-    found = [end - k * step for k in range(1, count + 1)]
+    shift = pd.Timedelta(hours=hour if dataset.freq.is_intraday else 0)
+    found = [end - k * step + shift for k in range(1, count + 1)]
     return sorted(o for o in found if o - first >= pd.Timedelta(days=min_train_days))

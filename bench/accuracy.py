@@ -1,14 +1,16 @@
 """Forecast accuracy: rolling-origin evaluation of `auto` against simple baselines.
 
     python -m bench.accuracy [--data-dir DIR] [--datasets NAME ...] [--models NAME ...]
-                             [--max-categories N] [--origins N] [--quick] [--markdown]
+                             [--max-categories N] [--origins N] [--origin-hour H]
+                             [--quick] [--markdown]
 
 For every dataset (the real files in --data-dir and the synthetic sample), a few
 origins are placed at the end of the data, spaced by the horizon (28 days for daily
 data, 7 days of intervals for intraday). At each origin every model forecasts every
 series from the history strictly before it, exactly as `vocast forecast --cutoff`
 would, and is scored on the intervals of the window that exist in the data (missing
-intervals are not scored). WAPE pools every scored interval; MASE averages over
+intervals are not scored). `--origin-hour 12` puts intraday origins at noon, as a file
+exported mid-day would end. WAPE pools every scored interval; MASE averages over
 series and origins, scaled by the in-sample MAE of the weekly seasonal naive.
 """
 
@@ -156,12 +158,14 @@ def _score_series(task: Task, key: SeriesKey, counts: pd.Series, truth: pd.Serie
                    seconds)
 
 
-def build_tasks(dataset: ds.Dataset, models: Sequence[str], origins: int) -> list[Task]:
+def build_tasks(dataset: ds.Dataset, models: Sequence[str], origins: int,
+                origin_hour: int = 0) -> list[Task]:
     series = tuple((key, counts, dataset.truth[key] if dataset.truth is not None else None)
                    for key, counts in dataset.series.items())
     return [Task(dataset.name, origin, model, dataset.freq, dataset.horizon, dataset.country,
                  series, dataset.sparse_input, dataset.events)
-            for origin in ds.origins(dataset, count=origins) for model in models]
+            for origin in ds.origins(dataset, count=origins, hour=origin_hour)
+            for model in models]
 
 
 def _pooled(outcomes: list[Outcome]) -> tuple[np.ndarray, np.ndarray]:
@@ -243,7 +247,7 @@ def header(dataset: ds.Dataset, origins: list[pd.Timestamp]) -> str:
     used = len(dataset.series)
     cap = f" (largest {used} of {dataset.available} by volume)" if used < dataset.available else ""
     country = dataset.country or "none"
-    dates = ", ".join(str(o.date()) for o in origins)
+    dates = ", ".join(str(o.date()) if o == o.normalize() else str(o) for o in origins)
     return (f"{dataset.name}: freq {dataset.freq.value}, horizon {dataset.horizon} intervals "
             f"({dataset.horizon_days} days), holidays {country}, {used} series{cap}, "
             f"origins {dates}")
@@ -276,8 +280,8 @@ def _cost(task: Task) -> float:
 
 def run(datasets: list[ds.Dataset], args: argparse.Namespace) -> None:
     """Evaluate everything on a process pool; print each table in dataset order."""
-    plans = [(d, ds.origins(d, count=args.origins), build_tasks(d, args.models, args.origins))
-             for d in datasets]
+    plans = [(d, ds.origins(d, count=args.origins, hour=args.origin_hour),
+              build_tasks(d, args.models, args.origins, args.origin_hour)) for d in datasets]
     ordered = sorted((t for _, _, tasks in plans for t in tasks), key=_cost, reverse=True)
     results: dict[str, list[Outcome]] = {d.name: [] for d in datasets}
     pending = {d.name: len(tasks) for d, _, tasks in plans}
@@ -318,6 +322,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--max-categories", type=int, default=12,
                         help="series per dataset, largest by volume (default 12)")
     parser.add_argument("--origins", type=int, default=3)
+    parser.add_argument("--origin-hour", type=int, default=0, choices=range(24),
+                        metavar="H", help="intraday origins at this hour (a file cut mid-day)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--quick", action="store_true", help="1 origin, at most 4 series")
     parser.add_argument("--markdown", action="store_true", help="tables as markdown")

@@ -173,6 +173,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         default=list(SCENARIOS))
     parser.add_argument("--models", nargs="+", default=list(DEFAULT_MODELS))
     parser.add_argument("--origins", type=int, default=3)
+    parser.add_argument("--origin-hour", type=int, default=0, choices=range(24), metavar="H",
+                        help="intraday origins at this hour (a file cut mid-day)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--markdown", action="store_true")
     parser.add_argument("--detail", action="store_true", help="WAPE per series and origin")

@@ -75,6 +75,26 @@ def regular_grid(y: pd.Series, freq: Freq) -> pd.Series:
     return y.groupby(level=0).sum().reindex(grid)
 
 
+def without_partial_last_day(observed: pd.Series, freq: Freq) -> pd.Series:
+    """Intraday counts without a last day that stops while the queue is still open (a file
+    exported at noon, a store read mid-day): models read days as wholes and would take the
+    half day for a collapse. The day stays when nothing came before it, and when every
+    interval left in it is closed (a queue that shuts at 18:00, read at 20:00)."""
+    if not freq.is_intraday or observed.empty:
+        return observed
+    index = pd.DatetimeIndex(observed.index)
+    last = index.max()
+    day = last.normalize()
+    earlier = index < day
+    rest = pd.date_range(last + freq.offset, day + pd.Timedelta(days=1), freq=freq.offset,
+                         inclusive="left")
+    if not earlier.any() or rest.empty:
+        return observed
+    if not learn_open_hours(regular_grid(observed, freq), freq).mask(rest).any():
+        return observed
+    return observed[earlier]
+
+
 def prepare_history(
     observed: pd.Series,
     key: SeriesKey,

@@ -19,9 +19,9 @@ from forecast.errors import ForecastError, InvalidParameter
 from forecast.models.auto import AutoModel
 from forecast.models.base import Fitted, Forecaster
 from forecast.models.registry import build_model
-from forecast.openhours import OpenHours, prepare_history
+from forecast.openhours import OpenHours, prepare_history, without_partial_last_day
 from forecast.selection import CandidateBacktests, pooled_prior
-from forecast.series import LEVELS, Forecast, Freq, History, SeriesKey
+from forecast.series import LEVELS, Forecast, Freq, History, SeriesKey, future_index
 
 logger = logging.getLogger(__name__)
 
@@ -69,9 +69,10 @@ class _Prepared:
     horizon: int
 
     def spec(self, model: str) -> Forecaster:
-        steps = self.gap + self.horizon
-        return build_model(model, self.request.freq,
-                           horizon=min(steps, _backtest_cap(self.request.freq)))
+        # One backtest window whatever is asked for: tomorrow's forecast is the same in a
+        # one-day and in a one-week request, and a short request is not chosen and
+        # calibrated on a few days of history.
+        return build_model(model, self.request.freq, horizon=_backtest_cap(self.request.freq))
 
     def finish(self, fitted: Fitted) -> SeriesResult:
         forecast = self.hours.apply(fitted.predict(self.gap + self.horizon, LEVELS))
@@ -86,10 +87,12 @@ def _prepare(
     request: SeriesRequest, *, horizon: int, start: pd.Timestamp | None,
     country: str | None, events: tuple[Event, ...],
 ) -> _Prepared:
-    history, hours = prepare_history(request.counts, request.key, request.freq,
+    after_last = future_index(pd.DatetimeIndex(request.counts.index).max(), request.freq, 1)[0]
+    counts = without_partial_last_day(request.counts, request.freq)
+    history, hours = prepare_history(counts, request.key, request.freq,
                                      country=country, events=events)
     first = history.future_index(1)[0]
-    gap = _intervals_between(first, first if start is None else pd.Timestamp(start),
+    gap = _intervals_between(first, after_last if start is None else pd.Timestamp(start),
                              request.freq)
     return _Prepared(request, history, hours, gap, horizon)
 

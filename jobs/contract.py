@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
@@ -19,10 +20,13 @@ from forecast.ingest import (
     source_zone,
     timestamp_formatter,
 )
+from forecast.openhours import without_partial_last_day
 from forecast.pipeline import forecast_frame
 from forecast.series import Freq
 from forecast.staffing_table import read_forecast_csv, staff_forecast
 from jobs.executors import executor_for, in_input_order
+
+logger = logging.getLogger(__name__)
 
 CONTRACT_COLUMNS = ["ts", "category", "yhat", "lo80", "hi80", "lo95", "hi95", "model"]
 
@@ -41,12 +45,18 @@ def run_forecast(args: argparse.Namespace) -> None:
     parsed, zone = _wall_clock(parsed, source_zone(ts_text))
     if not args.by_channel:
         parsed = parsed.assign(channel="")
-    cutoff = _parse_cutoff(args.cutoff, zone)
+    cutoff = _parse_cutoff(args.cutoff, zone, freq)
     if cutoff is not None:
         parsed = parsed[parsed["ts"] < cutoff]
         if parsed.empty:
             raise InvalidInput(f"no rows before the cutoff {args.cutoff}", column="ts")
     _check_not_coarser(parsed, freq, raw_events)
+    if cutoff is None and freq is Freq.DAILY:
+        partial = _partial_last_day(parsed)
+        if partial is not None:
+            logger.info("the last day %s stops while the queue is open; forecasting from "
+                        "the day after without it", partial.date())
+            parsed, cutoff = parsed[parsed["ts"] < partial], partial + pd.Timedelta(days=1)
     buckets = aggregate(parsed, freq)
     series = buckets[["category", "channel"]].drop_duplicates().shape[0]
     # Series on one local process per core (--workers), in this process when one is enough.
@@ -87,7 +97,10 @@ def _wall_clock(parsed: pd.DataFrame, source: str | None) -> tuple[pd.DataFrame,
     return parsed.assign(ts=ts.dt.tz_localize(None)), zone
 
 
-def _parse_cutoff(text: str | None, zone: object | None) -> pd.Timestamp | None:
+def _parse_cutoff(text: str | None, zone: object | None, freq: Freq) -> pd.Timestamp | None:
+    """The cutoff on the input's wall clock, moved back to the start of its interval: a
+    cutoff inside an interval forecasts that whole interval, and the rows of it before the
+    cutoff (a partial count) are left out with the rest."""
     if not text:
         return None
     try:
@@ -96,7 +109,23 @@ def _parse_cutoff(text: str | None, zone: object | None) -> pd.Timestamp | None:
         raise InvalidInput(f"cannot parse --cutoff {text!r}; use ISO 8601") from exc
     if cutoff.tzinfo is not None:
         cutoff = cutoff.tz_convert(zone).tz_localize(None) if zone else cutoff.tz_localize(None)
-    return cutoff
+    aligned = cutoff.floor(freq.offset)
+    if aligned != cutoff:
+        logger.info("cutoff %s is inside an interval; forecasting from its start %s",
+                    cutoff, aligned)
+    return aligned
+
+
+def _partial_last_day(parsed: pd.DataFrame) -> pd.Timestamp | None:
+    """The last day, when rows stamped within the day (raw events, hourly counts) show it
+    stops while the queue is still open (a file exported mid-day); else None."""
+    ts = parsed["ts"]
+    if (ts == ts.dt.normalize()).all():
+        return None
+    hourly = aggregate(parsed, Freq.H60).groupby("ts")["count"].sum()
+    if len(without_partial_last_day(hourly, Freq.H60)) == len(hourly):
+        return None
+    return pd.Timestamp(ts.max()).normalize()
 
 
 def _check_not_coarser(parsed: pd.DataFrame, freq: Freq, raw_events: bool) -> None:

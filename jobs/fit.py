@@ -15,6 +15,7 @@ import pandas as pd
 from forecast.calendar import Event
 from forecast.errors import ForecastError
 from forecast.hierarchy import reconcile_bottom_up
+from forecast.openhours import without_partial_last_day
 from forecast.pipeline import SeriesRequest, run_series, with_silent_days
 from forecast.selection import priors_from_leaderboard
 from forecast.series import Freq, SeriesKey
@@ -130,7 +131,9 @@ def _tasks(store: Store, infos: Iterable[SeriesInfo], config: FitConfig) -> Iter
         counts = with_silent_days(counts, days=days[info.freq], through=through[info.freq])
         yield _Task(SeriesRequest(info.key, counts, info.freq), _horizon(info.freq, config))
         if info.freq.is_intraday and info.key not in daily_keys:
-            daily = counts.groupby(pd.DatetimeIndex(counts.index).normalize()).sum()
+            # Whole days only: a day read mid-day is forecast, not taken for a quiet one.
+            whole = without_partial_last_day(counts, info.freq)
+            daily = whole.groupby(pd.DatetimeIndex(whole.index).normalize()).sum()
             yield _Task(SeriesRequest(info.key, daily, Freq.DAILY),
                         _horizon(Freq.DAILY, config))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 from pathlib import Path
@@ -191,3 +192,37 @@ def test_holidays_come_from_the_data_unless_turned_off(tmp_path: Path) -> None:
         thanksgiving[holidays] = frame.loc["2025-11-27", "yhat"]
     assert thanksgiving[None] < 0.2 * 400
     assert thanksgiving["none"] == pytest.approx(400, rel=0.05)
+
+
+def test_a_cutoff_inside_an_interval_forecasts_that_whole_interval(tmp_path: Path) -> None:
+    stamps = pd.date_range("2026-01-05 08:00", periods=4 * 7 * 24 * 4, freq="15min")
+    events = pd.DataFrame({"ts": [t.isoformat() for t in stamps], "category": "billing"})
+    path = tmp_path / "events.csv"
+    events.to_csv(path, index=False)
+    out = tmp_path / "fc.csv"
+    done = _vocast("forecast", "--input", str(path), "--freq", "60min", "--horizon", "3",
+                   "--cutoff", "2026-01-30T12:10:00", "--model", "week_average",
+                   "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    frame = pd.read_csv(out, dtype={"ts": str})
+    assert frame["ts"].tolist() == ["2026-01-30T12:00:00", "2026-01-30T13:00:00",
+                                    "2026-01-30T14:00:00"]
+    # The partial hour before the cutoff is not history: a full hour is forecast (4 events).
+    assert frame["yhat"].tolist() == [4.0, 4.0, 4.0]
+
+
+def test_daily_forecast_from_events_exported_mid_day_leaves_that_day_out(
+        tmp_path: Path) -> None:
+    hours = pd.date_range("2026-01-05", "2026-02-05 12:00", freq="h", inclusive="left")
+    hours = hours[(hours.hour >= 8) & (hours.hour < 20)]
+    stamps = [t + pd.Timedelta(minutes=m) for t in hours for m in (10, 40)]  # 24 a day
+    path = tmp_path / "events.csv"
+    pd.DataFrame({"ts": [t.isoformat() for t in stamps], "category": "billing"}).to_csv(
+        path, index=False)
+    done = _vocast("forecast", "--input", str(path), "--freq", "D", "--horizon", "2",
+                   "--model", "ets")
+    assert done.returncode == 0, done.stderr
+    frame = pd.read_csv(io.StringIO(done.stdout), dtype={"ts": str})
+    # Thursday 5 February had 8 of its 24 by noon: not a day of 8, and not forecast again.
+    assert frame["ts"].tolist() == ["2026-02-06T00:00:00", "2026-02-07T00:00:00"]
+    assert frame["yhat"].to_numpy() == pytest.approx([24.0, 24.0], abs=0.5)

@@ -46,3 +46,25 @@ def test_published_intervals_sum_to_the_daily_forecast_across_dst(tmp_path: Path
                       & (local["channel"] == "phone")]
     assert len(fall_back) in (24, 25)
     assert ("refund", "phone", pd.Timestamp("2026-10-25").date()) in common
+
+
+def test_a_store_read_mid_day_forecasts_that_day_whole(tmp_path: Path) -> None:
+    counts = hourly_counts(5)
+    counts = counts[counts.index < counts.index[-1].normalize() + pd.Timedelta(hours=12)]
+    path = tmp_path / "hourly.csv"
+    pd.DataFrame({"ts": counts.index.strftime("%Y-%m-%dT%H:%M:%S"), "category": "refund",
+                  "count": counts.astype(int)}).to_csv(path, index=False)
+    store = open_store(f"sqlite:///{tmp_path / 'fit.db'}")
+    try:
+        ingest_into(store, read_inquiry_csv(path), timezone="UTC", base_interval=Freq.H60)
+        run_fit_job(store, FitConfig(timezone="UTC", country=None, model="ets",
+                                     daily_horizon_days=7, intraday_horizon_days=7,
+                                     workers=1))
+        daily = store.latest_forecast(freq=Freq.DAILY)
+    finally:
+        store.dispose()
+    today = counts.index[-1].normalize()
+    first = daily.sort_values("ts").iloc[0]
+    assert first["ts"].tz_convert("UTC").tz_localize(None) == today
+    same_weekday = counts[counts.index.normalize() == today - pd.Timedelta(days=7)].sum()
+    assert first["yhat"] == pytest.approx(same_weekday, rel=0.25)  # a whole day, not a half

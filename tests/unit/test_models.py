@@ -167,3 +167,29 @@ def test_week_average_fits_two_weeks_of_history_quietly() -> None:
     forecast = forecast_series(SeriesRequest(KEY, counts, Freq.DAILY), horizon=7,
                                model="week_average")
     assert_valid(forecast, start=counts.index[-1] + pd.Timedelta(days=1), horizon=7)
+
+
+def test_a_file_cut_mid_day_forecasts_the_rest_of_that_day_at_full_level() -> None:
+    """The half day before the cutoff used to read as a collapse of the daily level."""
+    counts = hourly_counts(3, weeks=6)
+    cutoff = pd.Timestamp(counts.index[-1].normalize() - pd.Timedelta(days=2, hours=-12))
+    history = counts[counts.index < cutoff]
+    for name in ("daily_split", "auto"):
+        noon = forecast_series(SeriesRequest(KEY, history, Freq.H60), horizon=24, start=cutoff,
+                               model=name)
+        midnight = forecast_series(
+            SeriesRequest(KEY, history[history.index < cutoff.normalize()], Freq.H60),
+            horizon=36, start=cutoff.normalize(), model=name)
+        assert noon.ds[0] == cutoff
+        assert noon.mean.sum() == pytest.approx(midnight.mean[12:].sum(), rel=0.02)
+
+
+def test_the_next_days_are_the_same_in_a_short_and_a_one_week_request() -> None:
+    counts = hourly_counts(4, weeks=6)
+    request = SeriesRequest(KEY, counts, Freq.H60)
+    short = forecast_series(request, horizon=72, model="auto")  # Sunday to Tuesday
+    week = forecast_series(request, horizon=7 * 24, model="auto")
+    assert short.mean.sum() > 0
+    assert np.array_equal(short.mean, week.mean[:72])
+    for level in LEVELS:
+        assert np.array_equal(short.bounds[level][1], week.bounds[level][1][:72])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from forecast.openhours import learn_open_hours
+from forecast.openhours import learn_open_hours, without_partial_last_day
 from forecast.series import Freq
 
 
@@ -29,3 +29,24 @@ def test_a_weekday_skipped_by_the_export_stays_closed() -> None:
     counts = pd.Series(100.0, index=weekdays).reindex(days)  # weekends missing (NaN)
     open_ = learn_open_hours(counts, Freq.DAILY).open_slots
     assert open_[:5].all() and not open_[5:].any()
+
+
+def _office_hours(days: int) -> pd.Series:
+    """Open 09-17 every day, 10 an hour; closed hours absent."""
+    stamps = pd.date_range("2026-03-02", periods=days * 24, freq="h")
+    return pd.Series(10.0, index=stamps[(stamps.hour >= 9) & (stamps.hour < 17)])
+
+
+def test_a_last_day_cut_while_open_is_left_out() -> None:
+    cut_at_noon = _office_hours(15)[lambda s: s.index < "2026-03-16 12:00"]
+    kept = without_partial_last_day(cut_at_noon, Freq.H60)
+    assert kept.index.max() == pd.Timestamp("2026-03-15 16:00")
+
+
+def test_a_last_day_read_after_closing_or_the_only_day_stays() -> None:
+    after_closing = _office_hours(15)
+    assert without_partial_last_day(after_closing, Freq.H60).equals(after_closing)
+    first_morning = _office_hours(1)[lambda s: s.index < "2026-03-02 12:00"]
+    assert without_partial_last_day(first_morning, Freq.H60).equals(first_morning)
+    daily = pd.Series(5.0, index=pd.date_range("2026-03-02", periods=20))
+    assert without_partial_last_day(daily, Freq.DAILY).equals(daily)

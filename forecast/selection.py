@@ -174,7 +174,8 @@ def calibrated(
     forecast: Forecast, folds: list[Fold], levels: tuple[int, ...] = LEVELS, *,
     special: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Forecast:
-    """Replace the bounds by quantiles of the backtest's level-scaled residuals.
+    """Replace the bounds by quantiles of the backtest's level-scaled residuals, widened
+    past the backtested window (`beyond_window_growth`).
 
     Intervals forecast at zero (closed hours) are left out: their zero error says
     nothing about the open ones and would shrink every band. `special` marks the fold
@@ -186,14 +187,23 @@ def calibrated(
     predicted = np.concatenate([f.mean for f in folds])
     open_ = predicted > 0
     scale = fit_error_scale(actual[open_], predicted[open_], levels)
-    bounds = scale.bounds(forecast.mean, levels)
+    growth = beyond_window_growth(len(forecast.mean), max(len(f.actual) for f in folds))
+    bounds = scale.bounds(forecast.mean, levels, growth)
     if special is not None:
         past, future = special
         unusual = open_ & past & np.isfinite(actual)
         if unusual.sum() >= MIN_SPECIAL_POINTS and future.any():
             wide = fit_error_scale(actual[unusual], predicted[unusual], levels)
-            bounds = _widened(bounds, wide.bounds(forecast.mean, levels), future)
+            bounds = _widened(bounds, wide.bounds(forecast.mean, levels, growth), future)
     return make_forecast(forecast.ds, forecast.mean, bounds, forecast.model)
+
+
+def beyond_window_growth(steps: int, window: int) -> np.ndarray:
+    """How much wider than the backtests' errors each step's band must be: 1 within the
+    backtested window, then growing as the square root of the lead (the level drifts
+    further the longer ahead, as a random walk's would)."""
+    lead = np.arange(1, steps + 1, dtype=float)
+    return np.asarray(np.sqrt(np.maximum(lead / max(window, 1), 1.0)), dtype=float)
 
 
 def _widened(usual: dict[int, tuple[np.ndarray, np.ndarray]],

@@ -9,6 +9,7 @@ import pytest
 from forecast.backtest import Fold, Score
 from forecast.selection import (
     CandidateBacktests,
+    beyond_window_growth,
     calibrated,
     choose,
     pooled_prior,
@@ -88,3 +89,18 @@ def test_special_days_get_the_wider_band_their_own_errors_give() -> None:
     assert width["marked"][1] > 1.5 * width["plain"][1]
     few = calibrated(forecast, folds, special=(np.arange(200) < 5, np.ones(4, dtype=bool)))
     np.testing.assert_allclose(few.bounds[95][1], plain.bounds[95][1])
+
+
+def test_bands_widen_past_the_backtested_window() -> None:
+    rng = np.random.default_rng(5)
+    mean = np.full(28, 100.0)
+    folds = [Fold(0, mean + rng.normal(0, 8, size=28), mean,
+                  {80: (mean, mean), 95: (mean, mean)}, 1.0) for _ in range(6)]
+    future = np.full(112, 100.0)
+    forecast = make_forecast(pd.date_range("2026-01-05", periods=112), future,
+                             {80: (future, future), 95: (future, future)}, "m")
+    width = np.subtract(*calibrated(forecast, folds).bounds[80][::-1])
+    np.testing.assert_allclose(width[:28], width[0])  # as backtested, within the window
+    np.testing.assert_allclose(width[55] / width[0], np.sqrt(2.0))  # twice as far ahead
+    np.testing.assert_allclose(width[111] / width[0], 2.0)
+    np.testing.assert_allclose(beyond_window_growth(3, 28), 1.0)

@@ -1,7 +1,8 @@
 """Calendar adjustment: learn one multiplicative effect per day kind (holiday, days around
 a break, event kind), give the inner model a history with those days made normal, and
-apply the effects to future days of the same kind. Any model gains holiday awareness this
-way, and last week's holiday no longer repeats into next week's forecast.
+apply the effects to future days of the same kind. A lone surge on an ordinary day (an
+outage storm) is made normal too, and never repeated. Any model gains holiday awareness
+this way, and last week's holiday no longer repeats into next week's forecast.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ from forecast.series import LEVELS, Forecast, History, make_forecast
 _MIN_RATIO_TO_RESCALE = 0.15
 _MAX_EFFECT = 5.0
 _OPEN_AS_USUAL = 0.8
+_SURGE_RATIO = 2.0
+_MAX_SURGE_DAYS = 2
+_YEAR, _YEAR_SLACK = 364, 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,14 +89,15 @@ def special_days(history: History, stamps: pd.DatetimeIndex) -> np.ndarray:
 
 
 def learn_day_effects(daily: pd.Series, kinds: pd.Series) -> tuple[DayEffects, pd.Series]:
-    """Effects per kind from daily totals, and each day's own ratio to a normal day.
+    """Effects per kind from daily totals, and each special day's (and lone surge's) own
+    ratio to a normal day (NaN on ordinary days).
 
     A family's effect (all `post_holiday_1` days) is shrunk towards normal by its count of
     days, n/(n+1); a kind of that family (`post_holiday_1:Chuseok`) is shrunk towards the
     family's effect the same way. A holiday is shrunk towards normal, except a closure.
     """
-    ratio, _ = ratio_to_neighbouring_weeks(daily, kinds == NORMAL)
-    ratio[kinds == NORMAL] = np.nan
+    ratio, reference = ratio_to_neighbouring_weeks(daily, kinds == NORMAL)
+    ratio[(kinds == NORMAL) & ~_surges(daily, ratio, reference)] = np.nan
     known = ratio.dropna()
     known_kinds = kinds.reindex(known.index).astype(str)
     grouped = known_kinds.str.contains(":") & ~known_kinds.str.startswith(f"{EVENT}:")
@@ -114,6 +119,30 @@ def learn_day_effects(daily: pd.Series, kinds: pd.Series) -> tuple[DayEffects, p
                      if is_holiday_kind(k) and r >= _MIN_RATIO_TO_RESCALE]
     pooled = float(np.median(open_holidays)) if open_holidays else 1.0
     return DayEffects(by_kind=by_kind, unseen_holiday=pooled), ratio
+
+
+def _surges(daily: pd.Series, ratio: pd.Series, reference: pd.Series) -> pd.Series:
+    """Ordinary days far above their neighbouring weeks, beyond chance for counts of that
+    size (an outage storm, a viral post): rescaled like special days so that one day does
+    not lift the weeks after it."""
+    high = (ratio > _SURGE_RATIO) & (daily - reference > 4 * np.sqrt(reference.clip(lower=1)) + 10)
+    # Only short runs with ordinary days after them (a rise that lasts is a new level),
+    # and none a year away (a surge every year at that time is a season of its own).
+    values = high.to_numpy(dtype=bool)
+    index = pd.DatetimeIndex(daily.index)
+    surge_days = index[values]
+    out = np.zeros(len(values), dtype=bool)
+    start = None
+    for i, is_high in enumerate(np.append(values, False)):
+        if is_high and start is None:
+            start = i
+        elif not is_high and start is not None:
+            run = index[start:i]
+            yearly = any(np.abs((surge_days - day).days - sign * _YEAR).min() <= _YEAR_SLACK
+                         for day in run for sign in (-1, 1))
+            out[start:i] = i - start <= _MAX_SURGE_DAYS and i < len(values) and not yearly
+            start = None
+    return pd.Series(out, index=daily.index)
 
 
 def _shrunk(median: float, n: int, *, towards: float) -> float:

@@ -97,6 +97,20 @@ def test_learnt_rebound_is_shrunk_towards_the_family() -> None:
                                                                 rel=1e-3)
 
 
+def test_a_lone_surge_is_made_normal_unless_it_comes_every_year() -> None:
+    days = pd.date_range("2024-01-01", periods=2 * 364 + 28, freq="D")
+    daily = pd.Series(100.0, index=days)
+    kinds = pd.Series("normal", index=days, dtype=object)
+    daily["2025-03-12"] = 400.0  # an outage storm, once
+    daily[["2024-12-27", "2025-12-26"]] = 300.0  # every year after Christmas
+    daily[["2025-06-03", "2025-06-04", "2025-06-05"]] = 300.0  # three days: maybe a level
+    _, ratio = learn_day_effects(daily, kinds)
+    assert ratio["2025-03-12"] == pytest.approx(400.5 / 100.5)
+    assert ratio[["2024-12-27", "2025-12-26"]].isna().all()
+    assert ratio[["2025-06-03", "2025-06-04", "2025-06-05"]].isna().all()
+    assert ratio.drop(pd.Timestamp("2025-03-12")).isna().all()
+
+
 def test_ets_and_mstl_fit_two_weeks_of_history() -> None:
     rng = np.random.default_rng(3)
     daily_index = pd.date_range("2026-02-02", periods=14, freq="D")

@@ -134,6 +134,20 @@ def test_calendar_adjusted_naive_does_not_repeat_last_weeks_holiday() -> None:
     np.testing.assert_allclose(adjusted.mean, 200.0 * WEEKLY)
 
 
+def test_a_one_day_surge_is_not_repeated_but_a_lasting_rise_is_followed() -> None:
+    index = pd.date_range(MONDAY, "2025-07-06", freq="D")
+    normal = pd.Series(200.0 * WEEKLY[index.day_of_week], index=index)
+    storm = normal.copy()
+    storm[pd.Timestamp("2025-07-01")] *= 5  # an outage storm on a Tuesday, then calm
+    history, _ = prepare_history(storm, KEY, Freq.DAILY)
+    adjusted = CalendarAdjusted(SeasonalNaive()).fit(history).predict(7, LEVELS)
+    np.testing.assert_allclose(adjusted.mean, 200.0 * WEEKLY, rtol=0.01)
+    risen = normal.where(index < pd.Timestamp("2025-06-30"), normal * 2.5)  # a week at x2.5
+    history, _ = prepare_history(risen, KEY, Freq.DAILY)
+    adjusted = CalendarAdjusted(SeasonalNaive()).fit(history).predict(7, LEVELS)
+    np.testing.assert_allclose(adjusted.mean, 2.5 * 200.0 * WEEKLY, rtol=0.01)
+
+
 def test_auto_beats_seasonal_naive_on_a_noisy_series_with_a_holiday() -> None:
     rng = np.random.default_rng(11)
     index = pd.date_range(MONDAY, "2025-08-03", freq="D")

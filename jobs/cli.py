@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -42,6 +43,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ForecastError as exc:
         print(f"vocast {args.command}: {exc}", file=sys.stderr)  # noqa: T201
         return 2
+    except BrokenPipeError:
+        # The reader stopped early (`| head`): not an error; keep Python from reporting
+        # the failed flush of stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except (OSError, ValueError) as exc:
         print(f"vocast {args.command}: {exc}", file=sys.stderr)  # noqa: T201
         return 2

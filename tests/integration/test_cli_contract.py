@@ -226,3 +226,12 @@ def test_daily_forecast_from_events_exported_mid_day_leaves_that_day_out(
     # Thursday 5 February had 8 of its 24 by noon: not a day of 8, and not forecast again.
     assert frame["ts"].tolist() == ["2026-02-06T00:00:00", "2026-02-07T00:00:00"]
     assert frame["yhat"].to_numpy() == pytest.approx([24.0, 24.0], abs=0.5)
+
+
+def test_a_reader_that_stops_early_is_not_an_error(two_category_csv: str) -> None:
+    command = (f"{sys.executable} -m jobs.cli forecast --input {two_category_csv} --freq D "
+               "--horizon 2000 --model seasonal_naive | head -n 1")
+    done = subprocess.run(["bash", "-o", "pipefail", "-c", command], capture_output=True,
+                          text=True, timeout=300, check=False)
+    assert done.stdout.startswith("ts,category,yhat")
+    assert done.returncode == 0 and "Broken pipe" not in done.stderr, done.stderr

@@ -18,6 +18,7 @@ from forecast.calendar import Event, holiday_names
 from forecast.series import Forecast, Freq, History, SeriesKey, make_forecast
 
 OPEN_LOOKBACK_WEEKS = 8
+_LATE_SHARE = 0.05
 
 
 def weekly_slot(ts: pd.DatetimeIndex, freq: Freq) -> np.ndarray:
@@ -76,21 +77,28 @@ def regular_grid(y: pd.Series, freq: Freq) -> pd.Series:
 
 
 def without_partial_last_day(observed: pd.Series, freq: Freq) -> pd.Series:
-    """Intraday counts without a last day that stops while the queue is still open (a file
+    """Intraday counts without a last day that stops while the queue is still busy (a file
     exported at noon, a store read mid-day): models read days as wholes and would take the
-    half day for a collapse. The day stays when nothing came before it, and when every
-    interval left in it is closed (a queue that shuts at 18:00, read at 20:00)."""
+    half day for a collapse. The day stays when nothing came before it, and when the
+    recent same weekdays had under `_LATE_SHARE` of their volume after its last stamp (a
+    queue that shuts at 18:00 read at 20:00, a quiet last hour in raw events)."""
     if not freq.is_intraday or observed.empty:
         return observed
     index = pd.DatetimeIndex(observed.index)
     last = index.max()
     day = last.normalize()
     earlier = index < day
-    rest = pd.date_range(last + freq.offset, day + pd.Timedelta(days=1), freq=freq.offset,
-                         inclusive="left")
-    if not earlier.any() or rest.empty:
+    if not earlier.any():
         return observed
-    if not learn_open_hours(regular_grid(observed, freq), freq).mask(rest).any():
+    recent = observed[earlier & (index >= day - pd.Timedelta(weeks=OPEN_LOOKBACK_WEEKS))]
+    stamps = pd.DatetimeIndex(recent.index)
+    same_weekday = recent[stamps.day_of_week == day.day_of_week]
+    if float(same_weekday.sum()) <= 0:
+        same_weekday = recent
+    clock = pd.DatetimeIndex(same_weekday.index)
+    after = same_weekday[(clock - clock.normalize()) > (last - day)]
+    total = float(same_weekday.sum())
+    if total <= 0 or float(after.sum()) < _LATE_SHARE * total:
         return observed
     return observed[earlier]
 

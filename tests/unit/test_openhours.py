@@ -50,3 +50,14 @@ def test_a_last_day_read_after_closing_or_the_only_day_stays() -> None:
     assert without_partial_last_day(first_morning, Freq.H60).equals(first_morning)
     daily = pd.Series(5.0, index=pd.date_range("2026-03-02", periods=20))
     assert without_partial_last_day(daily, Freq.DAILY).equals(daily)
+
+
+def test_a_last_day_with_only_its_quiet_end_missing_stays() -> None:
+    stamps = pd.date_range("2026-03-02", periods=15 * 24, freq="h")
+    stamps = stamps[(stamps.hour >= 9) & (stamps.hour < 23)]
+    counts = pd.Series(np.where(stamps.hour >= 22, 0.2, 10.0), index=stamps)  # 22-23 quiet
+    read_at_ten = counts[counts.index < "2026-03-16 22:00"]
+    assert without_partial_last_day(read_at_ten, Freq.H60).equals(read_at_ten)
+    read_at_noon = counts[counts.index < "2026-03-16 12:00"]
+    assert without_partial_last_day(read_at_noon, Freq.H60).index.max() < pd.Timestamp(
+        "2026-03-16")

@@ -16,6 +16,18 @@ from __future__ import annotations
 class ForecastError(Exception):
     """Base of every error vocast raises on purpose."""
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Rebuilt from message and fields, not constructor arguments: a worker process's
+        # error reaches the caller whatever its subclass's constructor takes.
+        return (_rebuild, (type(self), str(self), dict(self.__dict__)))
+
+
+def _rebuild(cls: type[ForecastError], message: str, fields: dict[str, object]) -> ForecastError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, message)
+    error.__dict__.update(fields)
+    return error
+
 
 class InvalidInput(ForecastError):
     """User data is malformed; `row` is 1-based as in the file (header = row 1)."""

@@ -38,7 +38,7 @@ def detect_country(daily: pd.Series) -> str | None:
     """The ISO code of the country whose holidays this daily total (naive midnights,
     missing days allowed) dips on, or None when no country clearly fits."""
     ratio = _ratio_to_neighbouring_weeks(daily)
-    if ratio is None:
+    if ratio is None or ratio.empty:  # too short, or no working day with contacts
         return None
     best: tuple[int, float, str] | None = None
     for country in COUNTRIES:

@@ -235,3 +235,17 @@ def test_a_reader_that_stops_early_is_not_an_error(two_category_csv: str) -> Non
                           text=True, timeout=300, check=False)
     assert done.stdout.startswith("ts,category,yhat")
     assert done.returncode == 0 and "Broken pipe" not in done.stderr, done.stderr
+
+
+def test_an_unknown_holiday_country_and_an_all_zero_file(two_category_csv: str,
+                                                         tmp_path: Path) -> None:
+    refused = _vocast("forecast", "--input", two_category_csv, "--freq", "D", "--horizon",
+                      "3", "--holidays", "XX", "--workers", "2")
+    assert refused.returncode == 2
+    assert refused.stderr.strip().splitlines()[-1].startswith(
+        "vocast forecast: holidays must be an ISO 3166 country code")
+    zeros = tmp_path / "zeros.csv"
+    pd.read_csv(two_category_csv).assign(count=0).to_csv(zeros, index=False)
+    done = _vocast("forecast", "--input", str(zeros), "--freq", "D", "--horizon", "3")
+    assert done.returncode == 0, done.stderr
+    assert pd.read_csv(io.StringIO(done.stdout))["yhat"].eq(0).all()

@@ -35,3 +35,5 @@ def test_no_country_when_nothing_dips_or_history_is_short() -> None:
     assert detect_country(_daily(None)) is None
     assert detect_country(_daily("KR", dip=0.95)) is None
     assert detect_country(_daily("KR").iloc[:40]) is None
+    silent = pd.Series(0.0, index=pd.date_range("2025-01-01", periods=120))
+    assert detect_country(silent) is None  # no working day to compare

@@ -21,7 +21,7 @@ from forecast.ingest import (
     source_zone,
     timestamp_formatter,
 )
-from forecast.openhours import without_partial_last_day
+from forecast.openhours import OPEN_LOOKBACK_WEEKS, without_partial_last_day
 from forecast.pipeline import forecast_frame
 from forecast.series import Freq
 from forecast.staffing_table import read_forecast_csv, staff_forecast
@@ -126,7 +126,8 @@ def _partial_last_day(parsed: pd.DataFrame) -> pd.Timestamp | None:
     ts = parsed["ts"]
     if (ts == ts.dt.normalize()).all():
         return None
-    hourly = aggregate(parsed, Freq.H60).groupby("ts")["count"].sum()
+    recent = parsed[ts >= ts.max().normalize() - pd.Timedelta(weeks=OPEN_LOOKBACK_WEEKS)]
+    hourly = aggregate(recent, Freq.H60).groupby("ts")["count"].sum()
     if len(without_partial_last_day(hourly, Freq.H60)) == len(hourly):
         return None
     return pd.Timestamp(ts.max()).normalize()

@@ -33,10 +33,11 @@ class Dataset:
     available: int = 0  # series in the source before any cap
     events: tuple[Event, ...] = ()
     sparse_input: bool = False  # forecast from the non-zero rows only; score every interval
+    days_ahead: int = 0  # forecast length in days; 0: 28 daily, 7 intraday
 
     @property
     def horizon_days(self) -> int:
-        return 28 if self.freq is Freq.DAILY else 7
+        return self.days_ahead or (28 if self.freq is Freq.DAILY else 7)
 
     @property
     def horizon(self) -> int:

@@ -1,7 +1,8 @@
 """Forecast accuracy: rolling-origin evaluation of `auto` against simple baselines.
 
     python -m bench.accuracy [--data-dir DIR] [--datasets NAME ...] [--models NAME ...]
-                             [--max-categories N] [--origins N] [--origin-hour H]
+                             [--max-categories N] [--origins N] [--horizon-days N]
+                             [--origin-hour H]
                              [--quick] [--markdown]
 
 For every dataset (the real files in --data-dir and the synthetic sample), a few
@@ -22,7 +23,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -271,6 +272,8 @@ def load(args: argparse.Namespace) -> tuple[list[ds.Dataset], list[str]]:
             notes.append("skipped the synthetic sample: data.samples.generate not importable")
         else:
             found.extend(loaded)
+    if args.horizon_days:
+        found = [replace(d, days_ahead=args.horizon_days) for d in found]
     return found, notes
 
 
@@ -322,6 +325,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--max-categories", type=int, default=12,
                         help="series per dataset, largest by volume (default 12)")
     parser.add_argument("--origins", type=int, default=3)
+    parser.add_argument("--horizon-days", type=int, default=0, metavar="N",
+                        help="forecast N days ahead (default 28 daily, 7 intraday); origins "
+                        "are N days apart")
     parser.add_argument("--origin-hour", type=int, default=0, choices=range(24),
                         metavar="H", help="intraday origins at this hour (a file cut mid-day)")
     parser.add_argument("--workers", type=int, default=2)

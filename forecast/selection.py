@@ -172,10 +172,11 @@ def select_model(
 
 def calibrated(
     forecast: Forecast, folds: list[Fold], levels: tuple[int, ...] = LEVELS, *,
-    special: tuple[np.ndarray, np.ndarray] | None = None,
+    special: tuple[np.ndarray, np.ndarray] | None = None, window: int = 0,
 ) -> Forecast:
     """Replace the bounds by quantiles of the backtest's level-scaled residuals, widened
-    past the backtested window (`beyond_window_growth`).
+    past the backtested window or `window` steps, whichever is longer
+    (`beyond_window_growth`).
 
     Intervals forecast at zero (closed hours) are left out: their zero error says
     nothing about the open ones and would shrink every band. `special` marks the fold
@@ -187,7 +188,8 @@ def calibrated(
     predicted = np.concatenate([f.mean for f in folds])
     open_ = predicted > 0
     scale = fit_error_scale(actual[open_], predicted[open_], levels)
-    growth = beyond_window_growth(len(forecast.mean), max(len(f.actual) for f in folds))
+    growth = beyond_window_growth(len(forecast.mean),
+                                  max(window, *(len(f.actual) for f in folds)))
     bounds = scale.bounds(forecast.mean, levels, growth)
     if special is not None:
         past, future = special

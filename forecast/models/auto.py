@@ -34,6 +34,7 @@ class _FittedAuto:
     winner: str
     folds: list[Fold] | None
     scores: list[Score]
+    window: int = 0  # the backtest window asked for (a short history gets shorter ones)
 
     def predict(self, horizon: int, levels: tuple[int, ...] = LEVELS) -> Forecast:
         forecasts = forecast_members(self.history, list(self.members), horizon)
@@ -44,7 +45,7 @@ class _FittedAuto:
         if not self.folds:
             return combined
         special = self._special(self.folds, combined)
-        return calibrated(combined, self.folds, levels, special=special)
+        return calibrated(combined, self.folds, levels, special=special, window=self.window)
 
     def _special(self, folds: list[Fold], forecast: Forecast
                  ) -> tuple[np.ndarray, np.ndarray] | None:
@@ -89,7 +90,8 @@ class AutoModel:
         chosen = choose(backtests, self.prior)
         by_name = {c.name: c for c in self.candidates(history)}
         members = tuple(by_name[m] for m in chosen.members)
-        return _FittedAuto(history, members, chosen.winner, chosen.folds, chosen.scores)
+        return _FittedAuto(history, members, chosen.winner, chosen.folds, chosen.scores,
+                           self.horizon)
 
     def _fallback(self, history: History) -> _FittedAuto:
         for model in self.fallbacks(history):

@@ -103,4 +103,8 @@ def test_bands_widen_past_the_backtested_window() -> None:
     np.testing.assert_allclose(width[:28], width[0])  # as backtested, within the window
     np.testing.assert_allclose(width[55] / width[0], np.sqrt(2.0))  # twice as far ahead
     np.testing.assert_allclose(width[111] / width[0], 2.0)
+    # A short history's shorter window is not extrapolated within the usual one.
+    usual = np.subtract(*calibrated(forecast, folds, window=56).bounds[80][::-1])
+    np.testing.assert_allclose(usual[:56], usual[0])
+    np.testing.assert_allclose(usual[111] / usual[0], np.sqrt(2.0))
     np.testing.assert_allclose(beyond_window_growth(3, 28), 1.0)

@@ -107,6 +107,12 @@ def _holiday_table(country: str, first_year: int, last_year: int) -> _HolidayTab
     return _HolidayTable({day: _canonical_name(name) for day, name in found.items()}, worked)
 
 
+def check_country(country: str) -> str:
+    """The code upper-cased, when the holidays package knows it (else InvalidParameter)."""
+    _holiday_table(country.upper(), 2025, 2025)
+    return country.upper()
+
+
 def _table_for(days: pd.DatetimeIndex, country: str) -> _HolidayTable:
     return _holiday_table(country.upper(), int(days.year.min()) - 1, int(days.year.max()) + 1)
 
@@ -158,7 +164,7 @@ def day_kinds(
     worked = make_up_workdays(pad, country) & ~is_holiday
     off = (is_holiday | np.isin(pad.day_of_week, off_weekdays)) & ~worked
     kinds = np.where(is_holiday, names, NORMAL).astype(object)
-    for first, last in _off_runs(off):
+    for first, last in day_runs(off):
         if is_holiday[first:last + 1].any():
             _mark_break(kinds, off, first, last)
     kinds[worked] = [f"{MAKE_UP_WORKDAY}:{day}" for day in pad[worked].day_name()]
@@ -170,9 +176,9 @@ def day_kinds(
     return result
 
 
-def _off_runs(off: np.ndarray) -> list[tuple[int, int]]:
-    """(first, last) index of every maximal run of days off."""
-    edges = np.diff(np.concatenate(([0], off.astype(np.int8), [0])))
+def day_runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """(first, last) index of every maximal run of set days (days off, surge days)."""
+    edges = np.diff(np.concatenate(([0], mask.astype(np.int8), [0])))
     return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1, strict=True))
 
 

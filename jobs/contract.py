@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from forecast.calendar import holiday_names
+from forecast.calendar import check_country
 from forecast.errors import InvalidInput
 from forecast.holiday_detect import detect_country
 from forecast.ingest import (
@@ -80,10 +80,7 @@ def run_forecast(args: argparse.Namespace) -> None:
 def _country(holidays: str | None, buckets: pd.DataFrame) -> str | None:
     """--holidays CC, `none` for no holidays, or (absent) the country the data follows."""
     if holidays:
-        if holidays.strip().lower() == "none":
-            return None
-        holiday_names(pd.DatetimeIndex([pd.Timestamp("2025-01-01")]), holidays)  # or refuse
-        return holidays
+        return None if holidays.strip().lower() == "none" else check_country(holidays)
     if buckets.empty:
         return None
     return detect_country(buckets.groupby(buckets["ts"].dt.normalize())["count"].sum())

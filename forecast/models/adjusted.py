@@ -18,6 +18,7 @@ from forecast.calendar import (
     NORMAL,
     Event,
     day_kinds,
+    day_runs,
     is_holiday_kind,
     kind_family,
     normalise_day,
@@ -126,23 +127,22 @@ def _surges(daily: pd.Series, ratio: pd.Series, reference: pd.Series) -> pd.Seri
     size (an outage storm, a viral post): rescaled like special days so that one day does
     not lift the weeks after it."""
     high = (ratio > _SURGE_RATIO) & (daily - reference > 4 * np.sqrt(reference.clip(lower=1)) + 10)
-    # Only short runs with ordinary days after them (a rise that lasts is a new level),
-    # and none a year away (a surge every year at that time is a season of its own).
-    values = high.to_numpy(dtype=bool)
     index = pd.DatetimeIndex(daily.index)
-    surge_days = index[values]
-    out = np.zeros(len(values), dtype=bool)
-    start = None
-    for i, is_high in enumerate(np.append(values, False)):
-        if is_high and start is None:
-            start = i
-        elif not is_high and start is not None:
-            run = index[start:i]
-            yearly = any(np.abs((surge_days - day).days - sign * _YEAR).min() <= _YEAR_SLACK
-                         for day in run for sign in (-1, 1))
-            out[start:i] = i - start <= _MAX_SURGE_DAYS and i < len(values) and not yearly
-            start = None
+    surge_days = index[high.to_numpy(dtype=bool)]
+    out = np.zeros(len(index), dtype=bool)
+    for first, last in day_runs(high.to_numpy(dtype=bool)):
+        # A rise that lasts (or runs to the end) is a new level; a surge every year at that
+        # time is a season of its own.
+        lasting = last - first + 1 > _MAX_SURGE_DAYS or last == len(index) - 1
+        if not lasting and not _recurs_yearly(index[first:last + 1], surge_days):
+            out[first:last + 1] = True
     return pd.Series(out, index=daily.index)
+
+
+def _recurs_yearly(run: pd.DatetimeIndex, surge_days: pd.DatetimeIndex) -> bool:
+    """Whether another surge falls about a year before or after any day of `run`."""
+    return any(np.abs((surge_days - day).days - sign * _YEAR).min() <= _YEAR_SLACK
+               for day in run for sign in (-1, 1))
 
 
 def _shrunk(median: float, n: int, *, towards: float) -> float:

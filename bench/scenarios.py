@@ -17,6 +17,12 @@ true mean), next to the seasonal-naive, 8-week-average and Prophet baselines:
 - `new_queue`: six weeks of history only;
 - `office_hours_60min`: hourly, open 09-18 on weekdays and 09-13 on Saturdays, with a
   lunch dip and low volumes, ten weeks of history;
+- `hours_change_60min`: hourly, open 09-18 on weekdays until five weeks before the end,
+  then 08-20 and Saturday mornings too;
+- `month_cycle`: bills on the 1st (x1.6 fading over five days) and salaries on the 25th;
+- `outage`: nine days recorded as zeros (a broken export) six weeks before the first origin;
+- `weekend_change`: Saturday service stops, or Sunday volume doubles, three weeks before
+  the first origin;
 - `raw_events_30min`: the same opening hours at 30 minutes, 0.1 to 8 contacts per open
   interval, sent as raw events would arrive: no row where nothing happened (scored on
   every open interval, zeros included).
@@ -135,6 +141,55 @@ def _office_hours(levels: Sequence[float], weeks: int, country: str | None, *,
     return series, truth
 
 
+def _hours_change(levels: Sequence[float], weeks: int, changed_weeks: int
+                  ) -> tuple[dict[SeriesKey, pd.Series], dict[SeriesKey, pd.Series]]:
+    """Hourly, open 09-18 on weekdays until `changed_weeks` before the end, then 08-20
+    on weekdays and 09-13 on Saturdays too."""
+    rng = np.random.default_rng(SEED)
+    index = pd.date_range(end=END + pd.Timedelta(hours=23), periods=weeks * 7 * 24, freq="h")
+    weekday = np.asarray(index.day_of_week)
+    hour = np.asarray(index.hour, dtype=float)
+    after = np.asarray(index >= END + pd.Timedelta(days=1) - pd.Timedelta(weeks=changed_weeks))
+    before_open = (weekday < 5) & (hour >= 9) & (hour < 18)
+    after_open = ((weekday < 5) & (hour >= 8) & (hour < 20)) | (
+        (weekday == 5) & (hour >= 9) & (hour < 13))
+    open_ = np.where(after, after_open, before_open)
+    shape = 1 + 0.3 * np.exp(-((hour - 10) ** 2) / 2)
+    base = np.where(open_, shape * WEEKDAY_SHAPE[weekday], 0.0)
+    series, truth = {}, {}
+    for n, level in enumerate(levels):
+        key = SeriesKey(f"queue{n + 1}", "")
+        mean = level * base
+        counts = pd.Series(_draw(rng, mean), index=index)
+        series[key] = counts[open_]
+        truth[key] = pd.Series(mean, index=index)
+    return series, truth
+
+
+def _month_cycle(index: pd.DatetimeIndex, _n: int) -> np.ndarray:
+    """Bills land on the 1st (x1.6 fading over five days); salaries on the 25th (x1.2)."""
+    day = np.asarray(index.day, dtype=float)
+    return np.asarray(1 + 0.6 * np.exp(-(day - 1) / 2) + 0.2 * (np.abs(day - 25) <= 1),
+                      dtype=float)
+
+
+def _outage(index: pd.DatetimeIndex, _n: int) -> np.ndarray:
+    """Nine days recorded as zeros (a broken export) six weeks before the first origin."""
+    start = END - pd.Timedelta(days=3 * 28 + 42)
+    return np.where((index >= start) & (index < start + pd.Timedelta(days=9)), 0.0, 1.0)
+
+
+def _weekend_change(index: pd.DatetimeIndex, n: int) -> np.ndarray:
+    """Saturday service stops (even series) or Sunday volume doubles (odd series) three
+    weeks before the first origin."""
+    at = END - pd.Timedelta(days=3 * 28 + 21)
+    later = np.asarray(index >= at)
+    weekday = np.asarray(index.day_of_week)
+    if n % 2 == 0:
+        return np.where(later & (weekday == 5), 0.0, 1.0)
+    return np.where(later & (weekday == 6), 2.0, 1.0)
+
+
 def _with_detected_country(name: str, freq: Freq, pair: tuple[dict[SeriesKey, pd.Series],
                                                              dict[SeriesKey, pd.Series]]
                            ) -> ds.Dataset:
@@ -161,6 +216,15 @@ SCENARIOS: dict[str, Callable[[], ds.Dataset]] = {
         "new_queue", Freq.DAILY, _daily([200, 40, 8], 6 * 7 + 3 * 28)),
     "office_hours_60min": lambda: _with_detected_country(
         "office_hours_60min", Freq.H60, _office_hours([30, 8, 2], 10 + 3, "DE")),
+    "hours_change_60min": lambda: _with_detected_country(
+        "hours_change_60min", Freq.H60, _hours_change([30, 8, 2], 10 + 3, 5)),
+    "month_cycle": lambda: _with_detected_country(
+        "month_cycle", Freq.DAILY, _daily([300, 120, 60, 25], 2 * 365, shift=_month_cycle)),
+    "outage": lambda: _with_detected_country(
+        "outage", Freq.DAILY, _daily([300, 120, 60, 25], 2 * 365, shift=_outage)),
+    "weekend_change": lambda: _with_detected_country(
+        "weekend_change", Freq.DAILY, _daily([300, 120, 60, 25], 2 * 365,
+                                             shift=_weekend_change)),
     "raw_events_30min": lambda: replace(_with_detected_country(
         "raw_events_30min", Freq.M30, _office_hours([8, 2, 0.5, 0.1], 10 + 3, None,
                                                     freq=Freq.M30)), sparse_input=True),

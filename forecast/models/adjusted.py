@@ -32,6 +32,7 @@ _MAX_EFFECT = 5.0
 _OPEN_AS_USUAL = 0.8
 _SURGE_RATIO = 2.0
 _MAX_SURGE_DAYS = 2
+_MIN_OUTAGE_REFERENCE = 10.0  # a day usually this busy is empty only when something broke
 _YEAR, _YEAR_SLACK = 364, 3
 
 
@@ -98,7 +99,11 @@ def learn_day_effects(daily: pd.Series, kinds: pd.Series) -> tuple[DayEffects, p
     family's effect the same way. A holiday is shrunk towards normal, except a closure.
     """
     ratio, reference = ratio_to_neighbouring_weeks(daily, kinds == NORMAL)
-    ratio[(kinds == NORMAL) & ~_surges(daily, ratio, reference)] = np.nan
+    outages = _outages(daily, ratio, reference)
+    if outages.any():  # an empty day is no yardstick for the days around it
+        ratio, reference = ratio_to_neighbouring_weeks(daily, (kinds == NORMAL) & ~outages)
+    lone = _surges(daily, ratio, reference) | outages
+    ratio[(kinds == NORMAL) & ~lone] = np.nan
     known = ratio.dropna()
     known_kinds = kinds.reindex(known.index).astype(str)
     grouped = known_kinds.str.contains(":") & ~known_kinds.str.startswith(f"{EVENT}:")
@@ -139,8 +144,28 @@ def _surges(daily: pd.Series, ratio: pd.Series, reference: pd.Series) -> pd.Seri
     return pd.Series(out, index=daily.index)
 
 
+def _outages(daily: pd.Series, ratio: pd.Series, reference: pd.Series) -> pd.Series:
+    """Ordinary days of a busy queue that fell to (almost) nothing and came back (a broken
+    export, an unannounced closure): made normal, so the level and the weekly shape after
+    them are learnt from the days the queue worked. A closure still going on at the end or
+    a week later (a weekday no longer served), or one every year, is left as it is."""
+    low = (ratio < _MIN_RATIO_TO_RESCALE) & (reference >= _MIN_OUTAGE_REFERENCE)
+    index = pd.DatetimeIndex(daily.index)
+    low_days = index[low.to_numpy(dtype=bool)]
+    values = daily.to_numpy(dtype=float)
+    expected = reference.to_numpy(dtype=float)
+    out = np.zeros(len(index), dtype=bool)
+    for first, last in day_runs(low.to_numpy(dtype=bool)):
+        week_later = [i + 7 for i in range(first, last + 1) if i + 7 > last]
+        lasting = week_later[-1] >= len(index) or any(
+            values[j] < _MIN_RATIO_TO_RESCALE * expected[j - 7] for j in week_later)
+        if not lasting and not _recurs_yearly(index[first:last + 1], low_days):
+            out[first:last + 1] = True
+    return pd.Series(out, index=daily.index)
+
+
 def _recurs_yearly(run: pd.DatetimeIndex, surge_days: pd.DatetimeIndex) -> bool:
-    """Whether another surge falls about a year before or after any day of `run`."""
+    """Whether another such day falls about a year before or after any day of `run`."""
     return any(np.abs((surge_days - day).days - sign * _YEAR).min() <= _YEAR_SLACK
                for day in run for sign in (-1, 1))
 

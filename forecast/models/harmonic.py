@@ -1,6 +1,8 @@
 """Harmonic regression for daily series: log counts on a linear trend, a smooth yearly
 curve (Fourier terms) and weekday effects, fitted by ridge least squares over up to three
-years, then re-anchored on the last two weeks so a recent level shift is followed.
+years (reweighted so empty or wild days do not bend it), then re-anchored on the recent
+weeks: the level on the last two, a weekday on the last eight where it has clearly moved
+(a weekday no longer served, a Sunday that doubled).
 
 It sees the whole yearly shape at once, where year-over-year ratios see a few weeks of
 one year: the two make different mistakes, and their median is often better than either.
@@ -24,6 +26,10 @@ MIN_WEEKS = 3
 YEARLY_TERMS = 8
 RIDGE = 1.0
 RECENT_DAYS = 14
+HUBER = 2.0  # residuals beyond this many robust SDs count less
+ROBUST_ROUNDS = 4
+WEEKDAY_DAYS = 56  # a weekday's own recent level is read over this many days
+WEEKDAY_SHIFT_Z = 4.0  # ... and used when it is this many standard errors off the curve
 _YEAR = 365.25
 
 
@@ -39,6 +45,51 @@ def _design(days: pd.DatetimeIndex, origin: pd.Timestamp, terms: int) -> np.ndar
     return np.column_stack(columns)
 
 
+def _robust_fit(design: np.ndarray, logged: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray, float]:
+    """Ridge least squares reweighted (Huber) so that days far off the curve, in log
+    counts an empty day most of all, bend neither the yearly curve nor the weekdays.
+    Returns the coefficients, each day's final weight and the residuals' robust SD."""
+    penalty = RIDGE * np.eye(design.shape[1])
+    penalty[0, 0] = penalty[1, 1] = 0.0  # intercept and trend are not shrunk
+    weight = np.ones(len(logged))
+    coef = np.zeros(design.shape[1])
+    scale = 0.0
+    for _ in range(ROBUST_ROUNDS):
+        weighted = design * weight[:, None]
+        coef = np.linalg.solve(weighted.T @ design + penalty, weighted.T @ logged)
+        residual = logged - design @ coef
+        scale = _robust_sd(residual)
+        if scale <= 0:
+            break
+        weight = np.minimum(1.0, HUBER * scale / np.maximum(np.abs(residual), 1e-12))
+    return coef, weight, scale
+
+
+def _robust_sd(values: np.ndarray) -> float:
+    """The standard deviation read from the median absolute deviation."""
+    return 1.4826 * float(np.median(np.abs(values - np.median(values))))
+
+
+def _weekday_shifts(residual: np.ndarray, weight: np.ndarray, weekday: np.ndarray,
+                    scale: float) -> np.ndarray:
+    """Per weekday, how far its recent days sit from the recent level (log), where that is
+    beyond chance; 0 elsewhere."""
+    recent = slice(-WEEKDAY_DAYS, None)
+    r, w, day = residual[recent], weight[recent], weekday[recent]
+    overall = float(np.average(r, weights=w))
+    shifts = np.zeros(7)
+    for d in range(7):
+        on_day = day == d
+        n = int(on_day.sum())
+        if n < 4:
+            continue
+        gap = float(np.average(r[on_day], weights=w[on_day])) - overall
+        if abs(gap) > WEEKDAY_SHIFT_Z * scale / np.sqrt(n):
+            shifts[d] = gap
+    return shifts
+
+
 @dataclass(frozen=True, slots=True)
 class _FittedHarmonic:
     history: History
@@ -46,6 +97,7 @@ class _FittedHarmonic:
     origin: pd.Timestamp
     terms: int
     level_shift: float
+    weekday_shift: np.ndarray
     variance: float
     errors: ErrorScale
     name: str
@@ -53,7 +105,8 @@ class _FittedHarmonic:
     def predict(self, horizon: int, levels: tuple[int, ...] = LEVELS) -> Forecast:
         ds = self.history.future_index(horizon)
         days = normalise_day(pd.DatetimeIndex(ds))
-        logged = _design(days, self.origin, self.terms) @ self.coef + self.level_shift
+        logged = (_design(days, self.origin, self.terms) @ self.coef + self.level_shift
+                  + self.weekday_shift[np.asarray(days.day_of_week)])
         mean = np.maximum(np.expm1(logged + self.variance / 2), 0.0)
         growth = np.sqrt(1.0 + np.arange(horizon) / 7.0) ** 0.5
         return make_forecast(ds, mean, self.errors.bounds(mean, levels, growth), self.name)
@@ -77,14 +130,15 @@ class Harmonic:
         origin = pd.Timestamp(days[-1])
         design = _design(days, origin, terms)
         logged = np.log1p(np.maximum(y.to_numpy(dtype=float), 0.0))
-        penalty = RIDGE * np.eye(design.shape[1])
-        penalty[0, 0] = penalty[1, 1] = 0.0  # intercept and trend are not shrunk
-        coef = np.linalg.solve(design.T @ design + penalty, design.T @ logged)
-        residual = logged - design @ coef
-        level_shift = float(np.mean(residual[-RECENT_DAYS:]))
+        coef, weight, scale = _robust_fit(design, logged)
+        weekday = np.asarray(days.day_of_week)
+        shifts = _weekday_shifts(logged - design @ coef, weight, weekday, scale)
+        residual = logged - design @ coef - shifts[weekday]
+        level_shift = float(np.average(residual[-RECENT_DAYS:], weights=weight[-RECENT_DAYS:]))
         recent = slice(-RECENT_DAYS * 8, None)
-        variance = float(np.var(residual[recent]))
-        fitted = np.expm1(design @ coef + level_shift)
+        # Winsorised: the spread of ordinary days, not of the empty ones the fit set aside.
+        variance = float(np.var(np.clip(residual[recent], -4 * scale, 4 * scale)))
+        fitted = np.expm1(design @ coef + shifts[weekday] + level_shift)
         errors = fit_error_scale(y.to_numpy(dtype=float)[recent], fitted[recent])
-        return _FittedHarmonic(history, coef, origin, terms, level_shift, variance, errors,
+        return _FittedHarmonic(history, coef, origin, terms, level_shift, shifts, variance, errors,
                                self.name)

@@ -56,3 +56,35 @@ def test_under_a_year_fits_without_the_yearly_curve_and_needs_daily_data() -> No
     history, _ = prepare_history(hourly, KEY, Freq.H60)
     with pytest.raises(InsufficientHistory):
         Harmonic().fit(history)
+
+
+def test_empty_days_bend_neither_the_curve_nor_the_level() -> None:
+    rng = np.random.default_rng(8)
+    index = pd.date_range("2023-01-02", "2025-03-16", freq="D")
+    counts = pd.Series(rng.poisson(_expected(index)).astype(float), index=index)
+    counts[(index >= pd.Timestamp("2025-01-06")) & (index < pd.Timestamp("2025-01-15"))] = 0.0
+    counts[index[-10]] = 0.0  # a broken export inside the last two weeks
+    history, _ = prepare_history(counts, KEY, Freq.DAILY)
+    forecast = Harmonic().fit(history).predict(28)
+    truth = _expected(pd.DatetimeIndex(forecast.ds))
+    assert np.abs(forecast.mean - truth).sum() / truth.sum() < 0.06
+
+
+def test_follows_a_weekday_that_changed_in_the_last_weeks() -> None:
+    rng = np.random.default_rng(9)
+    index = pd.date_range("2023-01-02", "2025-03-16", freq="D")
+    changed = index >= pd.Timestamp("2025-01-20")
+    sunday = np.asarray(index.day_of_week == 6)
+    saturday = np.asarray(index.day_of_week == 5)
+    mean = _expected(index) * np.where(changed & sunday, 2.0, 1.0) * np.where(
+        changed & saturday, 0.0, 1.0)
+    counts = pd.Series(rng.poisson(mean).astype(float), index=index)
+    history, _ = prepare_history(counts, KEY, Freq.DAILY)
+    forecast = Harmonic().fit(history).predict(14)
+    days = pd.DatetimeIndex(forecast.ds)
+    truth = _expected(days) * np.where(days.day_of_week == 6, 2.0, 1.0)
+    weekend = np.asarray(days.day_of_week == 6)
+    assert forecast.mean[weekend] == pytest.approx(truth[weekend], rel=0.1)
+    assert np.all(forecast.mean[np.asarray(days.day_of_week == 5)] < 1.0)
+    weekdays = np.asarray(days.day_of_week < 5)
+    assert forecast.mean[weekdays].sum() == pytest.approx(truth[weekdays].sum(), rel=0.06)

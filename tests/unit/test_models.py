@@ -148,6 +148,29 @@ def test_a_one_day_surge_is_not_repeated_but_a_lasting_rise_is_followed() -> Non
     np.testing.assert_allclose(adjusted.mean, 2.5 * 200.0 * WEEKLY, rtol=0.01)
 
 
+def test_an_outage_is_set_aside_but_a_weekday_no_longer_served_is_not() -> None:
+    index = pd.date_range(MONDAY, "2025-07-06", freq="D")
+    normal = pd.Series(200.0 * WEEKLY[index.day_of_week], index=index)
+    broken = normal.copy()
+    broken[(index >= pd.Timestamp("2025-06-18")) & (index < pd.Timestamp("2025-06-27"))] = 0.0
+    history, _ = prepare_history(broken, KEY, Freq.DAILY)
+    adjusted = CalendarAdjusted(SeasonalNaive()).fit(history).predict(14, LEVELS)
+    np.testing.assert_allclose(adjusted.mean, 200.0 * np.tile(WEEKLY, 2), rtol=0.01)
+    no_saturdays = normal.where((index < pd.Timestamp("2025-06-21"))
+                                | (index.day_of_week != 5), 0.0)
+    history, _ = prepare_history(no_saturdays, KEY, Freq.DAILY)
+    adjusted = CalendarAdjusted(SeasonalNaive()).fit(history).predict(7, LEVELS)
+    assert adjusted.mean[5] == 0.0  # 12 July, a Saturday
+    longer = pd.date_range(MONDAY, "2026-03-15", freq="D")
+    days_off = pd.Series(200.0 * WEEKLY[longer.day_of_week], index=longer)
+    days_off[[pd.Timestamp("2025-03-12"), pd.Timestamp("2025-09-10")]] = 0.0
+    days_off[pd.Timestamp("2026-03-11")] = 0.0  # a year after the first: a day off each year
+    history, _ = prepare_history(days_off, KEY, Freq.DAILY)
+    seen = CalendarAdjusted(SeasonalNaive()).fit(history).inner.history.y
+    assert seen[pd.Timestamp("2025-03-12")] == 0.0
+    assert seen[pd.Timestamp("2025-09-10")] == pytest.approx(200.0 * WEEKLY[2])
+
+
 def test_auto_beats_seasonal_naive_on_a_noisy_series_with_a_holiday() -> None:
     rng = np.random.default_rng(11)
     index = pd.date_range(MONDAY, "2025-08-03", freq="D")

@@ -1,5 +1,5 @@
 """Harmonic regression for daily series: log counts on a linear trend, a smooth yearly
-curve (Fourier terms) and weekday effects, fitted by ridge least squares over up to three
+curve and a monthly one (Fourier terms: bills, statements, salaries) and weekday effects, fitted by ridge least squares over up to three
 years (reweighted so empty or wild days do not bend it), then re-anchored on the recent
 weeks: the level on the last two, a weekday on the last eight where it has clearly moved
 (a weekday no longer served, a Sunday that doubled).
@@ -25,6 +25,7 @@ MIN_DAYS = 365 + 56  # for the yearly curve
 MIN_WEEKS = 3
 YEARLY_TERMS = 8
 RIDGE = 1.0
+MONTH_TERMS = 4  # the day-of-month curve, with the yearly one (a year of history)
 RECENT_DAYS = 14
 HUBER = 2.0  # residuals beyond this many robust SDs count less
 ROBUST_ROUNDS = 4
@@ -34,12 +35,18 @@ _YEAR = 365.25
 
 
 def _design(days: pd.DatetimeIndex, origin: pd.Timestamp, terms: int) -> np.ndarray:
-    """Columns: intercept, trend (years), `terms` yearly sin/cos pairs, Tuesday..Sunday."""
+    """Columns: intercept, trend (years), `terms` yearly sin/cos pairs (and with them
+    MONTH_TERMS pairs over the day of the month), Tuesday..Sunday."""
     years = np.asarray((days - origin).days, dtype=float) / _YEAR
     phase = 2 * np.pi * np.asarray(days.day_of_year - 1, dtype=float) / _YEAR
     columns = [np.ones(len(days)), years]
     for k in range(1, terms + 1):
         columns += [np.sin(k * phase), np.cos(k * phase)]
+    if terms:
+        month_phase = 2 * np.pi * np.asarray(days.day - 1, dtype=float) / np.asarray(
+            days.days_in_month, dtype=float)
+        for k in range(1, MONTH_TERMS + 1):
+            columns += [np.sin(k * month_phase), np.cos(k * month_phase)]
     weekday = np.asarray(days.day_of_week)
     columns += [(weekday == d).astype(float) for d in range(1, 7)]
     return np.column_stack(columns)

@@ -88,3 +88,20 @@ def test_follows_a_weekday_that_changed_in_the_last_weeks() -> None:
     assert np.all(forecast.mean[np.asarray(days.day_of_week == 5)] < 1.0)
     weekdays = np.asarray(days.day_of_week < 5)
     assert forecast.mean[weekdays].sum() == pytest.approx(truth[weekdays].sum(), rel=0.06)
+
+
+def test_follows_the_day_of_the_month() -> None:
+    rng = np.random.default_rng(10)
+    index = pd.date_range("2023-01-02", "2025-03-16", freq="D")
+
+    def billed(days: pd.DatetimeIndex) -> np.ndarray:
+        return _expected(days) * (1 + 0.6 * np.exp(-(np.asarray(days.day) - 1) / 2))
+
+    counts = pd.Series(rng.poisson(billed(index)).astype(float), index=index)
+    history, _ = prepare_history(counts, KEY, Freq.DAILY)
+    forecast = Harmonic().fit(history).predict(28)  # 17 March to 13 April
+    days = pd.DatetimeIndex(forecast.ds)
+    truth = billed(days)
+    assert np.abs(forecast.mean - truth).sum() / truth.sum() < 0.07
+    first = np.asarray(days.day <= 2)
+    assert (forecast.mean[first] / _expected(days)[first]).mean() > 1.15

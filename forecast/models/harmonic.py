@@ -1,6 +1,6 @@
 """Harmonic regression for daily series: log counts on a linear trend, a smooth yearly
-curve and a monthly one (Fourier terms: bills, statements, salaries) and weekday effects, fitted by ridge least squares over up to three
-years (reweighted so empty or wild days do not bend it), then re-anchored on the recent
+curve and a monthly one (Fourier terms: bills, statements, salaries) and weekday effects,
+fitted by ridge least squares over up to three years (reweighted so empty or wild days do not bend it), then re-anchored on the recent
 weeks: the level on the last two, a weekday on the last eight where it has clearly moved
 (a weekday no longer served, a Sunday that doubled).
 

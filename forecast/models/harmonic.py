@@ -1,8 +1,9 @@
 """Harmonic regression for daily series: log counts on a linear trend, a smooth yearly
 curve and a monthly one (Fourier terms: bills, statements, salaries) and weekday effects,
-fitted by ridge least squares over up to three years (reweighted so empty or wild days do not bend it), then re-anchored on the recent
-weeks: the level on the last two, a weekday on the last eight where it has clearly moved
-(a weekday no longer served, a Sunday that doubled).
+fitted by ridge least squares over up to three years (reweighted so empty or wild days
+do not bend it), then re-anchored on the recent weeks: the level on the last two, a
+weekday on the last eight where it has clearly moved (a weekday no longer served, a
+Sunday that doubled).
 
 It sees the whole yearly shape at once, where year-over-year ratios see a few weeks of
 one year: the two make different mistakes, and their median is often better than either.

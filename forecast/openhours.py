@@ -19,6 +19,9 @@ from forecast.series import Forecast, Freq, History, SeriesKey, make_forecast
 
 OPEN_LOOKBACK_WEEKS = 8
 _LATE_SHARE = 0.05
+_BUSY_SLOT = 5.0  # contacts a week in a slot whose opening or closing marks new hours
+_MIN_WEEKS_EACH_SIDE = 2
+_MIN_SLOTS_CHANGED = 3  # within a week, on two weekdays or more
 
 
 def weekly_slot(ts: pd.DatetimeIndex, freq: Freq) -> np.ndarray:
@@ -112,7 +115,7 @@ def prepare_history(
     events: tuple[Event, ...] = (),
 ) -> tuple[History, OpenHours]:
     """A gap-free History and the open hours learnt from it."""
-    grid = regular_grid(observed, freq)
+    grid = with_current_hours(regular_grid(observed, freq), freq)
     hours = learn_open_hours(grid, freq)
     values = grid.to_numpy(dtype=float, copy=True)
     index = pd.DatetimeIndex(grid.index)
@@ -131,6 +134,79 @@ def prepare_history(
     history = History(key=key, freq=freq, y=filled, country=country, events=events,
                       observed=observed_mask)
     return history, hours
+
+
+def hours_changed_at(grid: pd.Series, freq: Freq) -> pd.Timestamp | None:
+    """The first day of the current opening hours, when they changed in the recent weeks
+    (a queue now open from 08:00, or no longer after 18:00), else None.
+
+    A weekly slot has changed when it was empty for at least two weeks and busy
+    (`_BUSY_SLOT` contacts on average, never empty) in every week of at least two since,
+    or the other way round; the hours have changed when `_MIN_SLOTS_CHANGED` slots on
+    two weekdays or more changed within a week. Days without a contact (closures,
+    missing days) are not read.
+    """
+    if not freq.is_intraday or grid.empty:
+        return None
+    index = pd.DatetimeIndex(grid.index)
+    days = index.normalize()
+    first_day = days[-1] - pd.Timedelta(weeks=OPEN_LOOKBACK_WEEKS) + pd.Timedelta(days=1)
+    recent = grid[days >= first_day]
+    values = recent.to_numpy(dtype=float)
+    recent_days = pd.DatetimeIndex(recent.index).normalize()
+    day_total = pd.Series(np.nan_to_num(values), index=recent.index).groupby(
+        recent_days).transform("sum").to_numpy()
+    table = pd.DataFrame({"slot": weekly_slot(pd.DatetimeIndex(recent.index), freq),
+                          "day": recent_days,
+                          "count": np.where(day_total > 0, np.nan_to_num(values), np.nan)})
+    changed: list[pd.Timestamp] = []
+    for _, weeks in table.dropna().groupby("slot"):
+        counts = weeks["count"].to_numpy()
+        for k in range(_MIN_WEEKS_EACH_SIDE, len(counts) - _MIN_WEEKS_EACH_SIDE + 1):
+            before, after = counts[:k], counts[k:]
+            opened = not before.any() and after.all() and after.mean() >= _BUSY_SLOT
+            closed = not after.any() and before.all() and before.mean() >= _BUSY_SLOT
+            if opened or closed:
+                changed.append(pd.Timestamp(weeks["day"].iloc[k]))
+                break
+    if not changed:
+        return None
+    latest = max(changed)
+    together = pd.DatetimeIndex([d for d in changed if d > latest - pd.Timedelta(days=7)])
+    if len(together) < _MIN_SLOTS_CHANGED or together.day_of_week.nunique() < 2:
+        return None
+    return pd.Timestamp(together.min())
+
+
+def with_current_hours(grid: pd.Series, freq: Freq) -> pd.Series:
+    """The grid with the days before an opening-hours change spread over the current
+    hours: each keeps its total, shared out by its weekday's profile since the change, so
+    that models read one intraday shape (and a change of level on the day it happened)."""
+    changed = hours_changed_at(grid, freq)
+    if changed is None:
+        return grid
+    index = pd.DatetimeIndex(grid.index)
+    days = index.normalize()
+    slots = weekly_slot(index, freq)
+    raw = grid.to_numpy(dtype=float)
+    values = np.nan_to_num(raw)
+    since = np.asarray(days >= changed)
+    profile = np.bincount(slots[since], weights=values[since], minlength=freq.season_length)
+    by_weekday = profile.reshape(7, freq.per_day).sum(axis=1)
+    weekday = np.asarray(index.day_of_week)
+    share = profile / np.repeat(np.where(by_weekday > 0, by_weekday, 1.0), freq.per_day)
+    # A weekday not seen since the change keeps its own shape.
+    respread = ~since & (by_weekday[weekday] > 0)
+    per_day = pd.DataFrame({"total": values, "share": share[slots], "seen": ~np.isnan(raw)}
+                           ).groupby(days)
+    day_total = per_day["total"].transform("sum").to_numpy()
+    day_share = per_day["share"].transform("sum").to_numpy()  # under 1 where the grid
+    seen = per_day["seen"].transform("any").to_numpy(dtype=bool)  # starts mid-day
+    respread &= seen & (day_share > 0)
+    out = raw.copy()
+    out[respread] = (day_total * share[slots] / np.where(day_share > 0, day_share, 1.0)
+                     )[respread]
+    return pd.Series(out, index=grid.index, name=grid.name)
 
 
 def _borrow_from_neighbouring_weeks(values: np.ndarray, season: int) -> np.ndarray:

@@ -5,8 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from forecast.openhours import learn_open_hours, without_partial_last_day
-from forecast.series import Freq
+from forecast.openhours import (
+    hours_changed_at,
+    learn_open_hours,
+    prepare_history,
+    regular_grid,
+    with_current_hours,
+    without_partial_last_day,
+)
+from forecast.series import Freq, SeriesKey
 
 
 def test_weekdays_not_reached_yet_are_open() -> None:
@@ -61,3 +68,38 @@ def test_a_last_day_with_only_its_quiet_end_missing_stays() -> None:
     read_at_noon = counts[counts.index < "2026-03-16 12:00"]
     assert without_partial_last_day(read_at_noon, Freq.H60).index.max() < pd.Timestamp(
         "2026-03-16")
+
+
+def _hours_moved(weeks_before: int, weeks_after: int, seed: int = 3) -> pd.Series:
+    """Hourly, open 09-18 on weekdays, then 08-20 (an operating-hours-only export)."""
+    rng = np.random.default_rng(seed)
+    index = pd.date_range("2025-03-03", periods=(weeks_before + weeks_after) * 7 * 24, freq="h")
+    later = index >= index[0] + pd.Timedelta(weeks=weeks_before)
+    hour, weekday = index.hour, index.day_of_week
+    is_open = (weekday < 5) & np.where(later, (hour >= 8) & (hour < 20), (hour >= 9) & (hour < 18))
+    counts = pd.Series(rng.poisson(20.0, len(index)).astype(float), index=index)
+    return counts[is_open]
+
+
+def test_new_opening_hours_are_found_and_the_older_days_spread_over_them() -> None:
+    counts = _hours_moved(6, 3)
+    grid = regular_grid(counts, Freq.H60)
+    changed = hours_changed_at(grid, Freq.H60)
+    assert changed == pd.Timestamp("2025-04-14")  # the first Monday of the new hours
+    spread = with_current_hours(grid, Freq.H60)
+    days = pd.DatetimeIndex(grid.index).normalize()
+    pd.testing.assert_series_equal(spread.groupby(days).sum(), grid.groupby(days).sum())
+    before = spread[pd.DatetimeIndex(spread.index) < changed]
+    hours = pd.DatetimeIndex(before.index).hour
+    assert before[hours == 8].sum() > 0 and before[hours == 19].sum() > 0
+    history, open_hours = prepare_history(counts, SeriesKey("billing", ""), Freq.H60)
+    slots = pd.date_range("2025-05-05", periods=24, freq="h")  # a Monday
+    assert list(np.flatnonzero(open_hours.mask(slots))) == list(range(8, 20))
+    assert history.y.index[-1] == grid.index[-1]
+
+
+def test_steady_hours_and_a_change_too_recent_to_judge_are_left_alone() -> None:
+    for counts in (_hours_moved(9, 0), _hours_moved(8, 1)):
+        grid = regular_grid(counts, Freq.H60)
+        assert hours_changed_at(grid, Freq.H60) is None
+        pd.testing.assert_series_equal(with_current_hours(grid, Freq.H60), grid)

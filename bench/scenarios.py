@@ -17,15 +17,15 @@ true mean), next to the seasonal-naive, 8-week-average and Prophet baselines:
 - `new_queue`: six weeks of history only;
 - `office_hours_60min`: hourly, open 09-18 on weekdays and 09-13 on Saturdays, with a
   lunch dip and low volumes, ten weeks of history;
+- `raw_events_30min`: the same opening hours at 30 minutes, 0.1 to 8 contacts per open
+  interval, sent as raw events would arrive: no row where nothing happened (scored on
+  every open interval, zeros included);
 - `hours_change_60min`: hourly, open 09-18 on weekdays until five weeks before the end,
   then 08-20 and Saturday mornings too;
 - `month_cycle`: bills on the 1st (x1.6 fading over five days) and salaries on the 25th;
 - `outage`: nine days recorded as zeros (a broken export) six weeks before the first origin;
 - `weekend_change`: Saturday service stops, or Sunday volume doubles, three weeks before
-  the first origin;
-- `raw_events_30min`: the same opening hours at 30 minutes, 0.1 to 8 contacts per open
-  interval, sent as raw events would arrive: no row where nothing happened (scored on
-  every open interval, zeros included).
+  the first origin.
 
 Counts are negative-binomial (overdispersed, as real queues are). The scenarios are
 generated from a fixed seed; nothing is tuned to them.
@@ -216,6 +216,9 @@ SCENARIOS: dict[str, Callable[[], ds.Dataset]] = {
         "new_queue", Freq.DAILY, _daily([200, 40, 8], 6 * 7 + 3 * 28)),
     "office_hours_60min": lambda: _with_detected_country(
         "office_hours_60min", Freq.H60, _office_hours([30, 8, 2], 10 + 3, "DE")),
+    "raw_events_30min": lambda: replace(_with_detected_country(
+        "raw_events_30min", Freq.M30, _office_hours([8, 2, 0.5, 0.1], 10 + 3, None,
+                                                    freq=Freq.M30)), sparse_input=True),
     "hours_change_60min": lambda: _with_detected_country(
         "hours_change_60min", Freq.H60, _hours_change([30, 8, 2], 10 + 3, 5)),
     "month_cycle": lambda: _with_detected_country(
@@ -225,9 +228,6 @@ SCENARIOS: dict[str, Callable[[], ds.Dataset]] = {
     "weekend_change": lambda: _with_detected_country(
         "weekend_change", Freq.DAILY, _daily([300, 120, 60, 25], 2 * 365,
                                              shift=_weekend_change)),
-    "raw_events_30min": lambda: replace(_with_detected_country(
-        "raw_events_30min", Freq.M30, _office_hours([8, 2, 0.5, 0.1], 10 + 3, None,
-                                                    freq=Freq.M30)), sparse_input=True),
 }
 
 

@@ -145,10 +145,11 @@ def _surges(daily: pd.Series, ratio: pd.Series, reference: pd.Series) -> pd.Seri
 
 
 def _outages(daily: pd.Series, ratio: pd.Series, reference: pd.Series) -> pd.Series:
-    """Ordinary days of a busy queue that fell to (almost) nothing and came back (a broken
-    export, an unannounced closure): made normal, so the level and the weekly shape after
-    them are learnt from the days the queue worked. A closure still going on at the end or
-    a week later (a weekday no longer served), or one every year, is left as it is."""
+    """Two or more ordinary days in a row of a busy queue that fell to (almost) nothing
+    and came back (a broken export, an unannounced closure): made normal, so the level
+    and the weekly shape after them are learnt from the days the queue worked. A closure
+    still going on at the end or a week later (a weekday no longer served), or one every
+    year, is left as it is."""
     low = (ratio < _MIN_RATIO_TO_RESCALE) & (reference >= _MIN_OUTAGE_REFERENCE)
     index = pd.DatetimeIndex(daily.index)
     low_days = index[low.to_numpy(dtype=bool)]
@@ -159,7 +160,9 @@ def _outages(daily: pd.Series, ratio: pd.Series, reference: pd.Series) -> pd.Ser
         week_later = [i + 7 for i in range(first, last + 1) if i + 7 > last]
         lasting = week_later[-1] >= len(index) or any(
             values[j] < _MIN_RATIO_TO_RESCALE * expected[j - 7] for j in week_later)
-        if not lasting and not _recurs_yearly(index[first:last + 1], low_days):
+        # One empty day is most often a holiday the calendar does not know: left to the
+        # models, which it barely moves; a run of them drags levels and weekly shapes.
+        if last > first and not lasting and not _recurs_yearly(index[first:last + 1], low_days):
             out[first:last + 1] = True
     return pd.Series(out, index=daily.index)
 

@@ -163,12 +163,13 @@ def test_an_outage_is_set_aside_but_a_weekday_no_longer_served_is_not() -> None:
     assert adjusted.mean[5] == 0.0  # 12 July, a Saturday
     longer = pd.date_range(MONDAY, "2026-03-15", freq="D")
     days_off = pd.Series(200.0 * WEEKLY[longer.day_of_week], index=longer)
-    days_off[[pd.Timestamp("2025-03-12"), pd.Timestamp("2025-09-10")]] = 0.0
-    days_off[pd.Timestamp("2026-03-11")] = 0.0  # a year after the first: a day off each year
+    for first in ("2025-03-11", "2025-09-09", "2026-03-10", "2025-06-04"):
+        days_off[pd.date_range(first, periods=2 if first != "2025-06-04" else 1)] = 0.0
     history, _ = prepare_history(days_off, KEY, Freq.DAILY)
     seen = CalendarAdjusted(SeasonalNaive()).fit(history).inner.history.y
-    assert seen[pd.Timestamp("2025-03-12")] == 0.0
+    assert seen[pd.Timestamp("2025-03-12")] == 0.0  # closed again a year later: kept
     assert seen[pd.Timestamp("2025-09-10")] == pytest.approx(200.0 * WEEKLY[2])
+    assert seen[pd.Timestamp("2025-06-04")] == 0.0  # one empty day: left to the models
 
 
 def test_auto_beats_seasonal_naive_on_a_noisy_series_with_a_holiday() -> None:

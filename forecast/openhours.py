@@ -4,7 +4,9 @@ History arrives with gaps: closed hours missing (operating-hours-only exports), 
 days missing (holidays, outages of the export). `prepare_history` puts it on a regular
 grid and fills every gap so models see a complete series: closed slots and known
 holidays get 0, missing open days are borrowed from the same slots a week earlier (or
-later). `OpenHours` remembers which weekly slots are open so forecasts there are 0.
+later). Opening hours that changed lately are read from the day they changed: older
+days are spread over the current hours. `OpenHours` remembers which weekly slots are
+open so forecasts there are 0.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from forecast.series import Forecast, Freq, History, SeriesKey, make_forecast
 
 OPEN_LOOKBACK_WEEKS = 8
 _LATE_SHARE = 0.05
-_BUSY_SLOT = 5.0  # contacts a week in a slot whose opening or closing marks new hours
+_BUSY_SLOT = 5.0  # mean contacts per week in a slot whose opening or closing marks new hours
 _MIN_WEEKS_EACH_SIDE = 2
 _MIN_SLOTS_CHANGED = 3  # within a week, on two weekdays or more
 

@@ -1,8 +1,9 @@
 """Calendar adjustment: learn one multiplicative effect per day kind (holiday, days around
 a break, event kind), give the inner model a history with those days made normal, and
 apply the effects to future days of the same kind. A lone surge on an ordinary day (an
-outage storm) is made normal too, and never repeated. Any model gains holiday awareness
-this way, and last week's holiday no longer repeats into next week's forecast.
+outage storm) and a run of empty days in a busy queue (a broken export) are made normal
+too, and never repeated. Any model gains holiday awareness this way, and last week's
+holiday no longer repeats into next week's forecast.
 """
 
 from __future__ import annotations
@@ -91,8 +92,8 @@ def special_days(history: History, stamps: pd.DatetimeIndex) -> np.ndarray:
 
 
 def learn_day_effects(daily: pd.Series, kinds: pd.Series) -> tuple[DayEffects, pd.Series]:
-    """Effects per kind from daily totals, and each special day's (and lone surge's) own
-    ratio to a normal day (NaN on ordinary days).
+    """Effects per kind from daily totals, and each special day's (and lone surge's or
+    outage's) own ratio to a normal day (NaN on ordinary days).
 
     A family's effect (all `post_holiday_1` days) is shrunk towards normal by its count of
     days, n/(n+1); a kind of that family (`post_holiday_1:Chuseok`) is shrunk towards the
@@ -167,9 +168,9 @@ def _outages(daily: pd.Series, ratio: pd.Series, reference: pd.Series) -> pd.Ser
     return pd.Series(out, index=daily.index)
 
 
-def _recurs_yearly(run: pd.DatetimeIndex, surge_days: pd.DatetimeIndex) -> bool:
+def _recurs_yearly(run: pd.DatetimeIndex, marked_days: pd.DatetimeIndex) -> bool:
     """Whether another such day falls about a year before or after any day of `run`."""
-    return any(np.abs((surge_days - day).days - sign * _YEAR).min() <= _YEAR_SLACK
+    return any(np.abs((marked_days - day).days - sign * _YEAR).min() <= _YEAR_SLACK
                for day in run for sign in (-1, 1))
 
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from forecast.calendar import Event
@@ -19,6 +20,14 @@ from forecast.series import Freq, SeriesKey
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
 SYNTHETIC_SEED = 7
+
+
+def overdispersed_counts(rng: np.random.Generator, mean: np.ndarray, *, size: float
+                         ) -> np.ndarray:
+    """Negative-binomial counts around `mean` (variance mean + mean^2 / size), as real
+    queues are; 0 where the mean is 0."""
+    prob = size / (size + np.maximum(mean, 1e-9))
+    return np.where(mean > 0, rng.negative_binomial(size, prob), 0).astype(float)
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from bench import _datasets as ds
 from forecast.calendar import holiday_names
 from forecast.holiday_detect import detect_country
 from forecast.metrics import coverage, wape
@@ -56,12 +57,6 @@ class Score:
     wape: dict[str, float]
     floor: float
     coverage80: float
-
-
-def _draw(rng: np.random.Generator, mean: np.ndarray) -> np.ndarray:
-    size = float(rng.choice(DISPERSIONS))
-    prob = size / (size + np.maximum(mean, 1e-9))
-    return np.where(mean > 0, rng.negative_binomial(size, prob), 0).astype(float)
 
 
 def _calendar(rng: np.random.Generator, index: pd.DatetimeIndex, mean: np.ndarray,
@@ -95,7 +90,7 @@ def daily_queue(seed: int) -> Queue:
         shape[5:] *= rng.uniform(0, 0.5)
     level = float(np.exp(rng.uniform(np.log(3), np.log(3000))))
     mean = _calendar(rng, index, level * shape[index.day_of_week], daily=True)
-    counts = _draw(rng, mean)
+    counts = ds.overdispersed_counts(rng, mean, size=float(rng.choice(DISPERSIONS)))
     if rng.random() < 0.2:  # a broken export: empty days
         start = int(rng.integers(0, days - 10))
         counts[start:start + int(rng.integers(1, 10))] = 0.0
@@ -126,7 +121,7 @@ def intraday_queue(seed: int) -> Queue:
     per_hour = float(np.exp(rng.uniform(np.log(0.3), np.log(80))))
     mean = np.where(is_open, per_hour * shape * np.exp(rng.normal(0, 0.2, 7))[weekday], 0.0)
     mean = _calendar(rng, index, mean * freq.minutes / 60, daily=False)
-    counts = _draw(rng, mean)
+    counts = ds.overdispersed_counts(rng, mean, size=float(rng.choice(DISPERSIONS)))
     export = rng.integers(3)  # every row, open hours only, or only rows with contacts
     observed = (np.ones(len(index), dtype=bool), is_open, counts > 0)[int(export)]
     return Queue(freq, index, counts, mean, observed, weeks * 7, 7 * freq.per_day)

@@ -79,12 +79,6 @@ def _holiday_effect(days: pd.DatetimeIndex, country: str) -> np.ndarray:
     return effect
 
 
-def _draw(rng: np.random.Generator, mean: np.ndarray) -> np.ndarray:
-    size = DISPERSION
-    prob = size / (size + np.maximum(mean, 1e-9))
-    return np.where(mean > 0, rng.negative_binomial(size, prob), 0).astype(float)
-
-
 def _daily(levels: Sequence[float], days: int, *, country: str | None = None,
            shift: Callable[[pd.DatetimeIndex, int], np.ndarray] | None = None,
            seed: int = SEED) -> tuple[dict[SeriesKey, pd.Series], dict[SeriesKey, pd.Series]]:
@@ -97,7 +91,7 @@ def _daily(levels: Sequence[float], days: int, *, country: str | None = None,
     for n, level in enumerate(levels):
         mean = level * base * (shift(index, n) if shift else 1.0)
         key = SeriesKey(f"queue{n + 1}", "")
-        series[key] = pd.Series(_draw(rng, mean), index=index)
+        series[key] = pd.Series(ds.overdispersed_counts(rng, mean, size=DISPERSION), index=index)
         truth[key] = pd.Series(mean, index=index)
     return series, truth
 
@@ -135,7 +129,7 @@ def _office_hours(levels: Sequence[float], weeks: int, country: str | None, *,
     for n, level in enumerate(levels):
         key = SeriesKey(f"queue{n + 1}", "")
         mean = level * base
-        counts = pd.Series(_draw(rng, mean), index=index)
+        counts = pd.Series(ds.overdispersed_counts(rng, mean, size=DISPERSION), index=index)
         series[key] = counts[open_]  # an operating-hours-only export
         truth[key] = pd.Series(mean, index=index)
     return series, truth
@@ -160,7 +154,7 @@ def _hours_change(levels: Sequence[float], weeks: int, changed_weeks: int
     for n, level in enumerate(levels):
         key = SeriesKey(f"queue{n + 1}", "")
         mean = level * base
-        counts = pd.Series(_draw(rng, mean), index=index)
+        counts = pd.Series(ds.overdispersed_counts(rng, mean, size=DISPERSION), index=index)
         series[key] = counts[open_]
         truth[key] = pd.Series(mean, index=index)
     return series, truth

@@ -79,7 +79,7 @@ def _robust_sd(values: np.ndarray) -> float:
     return 1.4826 * float(np.median(np.abs(values - np.median(values))))
 
 
-def _weekday_shifts(residual: np.ndarray, weight: np.ndarray, weekday: np.ndarray,
+def _weekday_shifts(residual: np.ndarray, weight: np.ndarray, weekday: np.ndarray, *,
                     scale: float) -> np.ndarray:
     """Per weekday, how far its recent days sit from the recent level (log), where that is
     beyond chance; 0 elsewhere."""
@@ -140,8 +140,9 @@ class Harmonic:
         logged = np.log1p(np.maximum(y.to_numpy(dtype=float), 0.0))
         coef, weight, scale = _robust_fit(design, logged)
         weekday = np.asarray(days.day_of_week)
-        shifts = _weekday_shifts(logged - design @ coef, weight, weekday, scale)
-        residual = logged - design @ coef - shifts[weekday]
+        curve_residual = logged - design @ coef
+        shifts = _weekday_shifts(curve_residual, weight, weekday, scale=scale)
+        residual = curve_residual - shifts[weekday]
         level_shift = float(np.average(residual[-RECENT_DAYS:], weights=weight[-RECENT_DAYS:]))
         recent = slice(-RECENT_DAYS * 8, None)
         # Winsorised: the spread of ordinary days, not of the empty ones the fit set aside.

@@ -81,6 +81,16 @@ def regular_grid(y: pd.Series, freq: Freq) -> pd.Series:
     return y.groupby(level=0).sum().reindex(grid)
 
 
+def without_leading_empty_days(observed: pd.Series) -> pd.Series:
+    """Counts from the first day with a contact: the zero rows a zero-filled export gives a
+    queue before it opened (a category added later) are not a closed queue's history."""
+    days = pd.DatetimeIndex(observed.index).normalize()
+    busy = days[observed.to_numpy(dtype=float) > 0]
+    if busy.empty:
+        return observed
+    return observed[days >= busy.min()]
+
+
 def without_partial_last_day(observed: pd.Series, freq: Freq) -> pd.Series:
     """Intraday counts without a last day that stops while the queue is still busy (a file
     exported at noon, a store read mid-day): models read days as wholes and would take the
@@ -117,7 +127,7 @@ def prepare_history(
     events: tuple[Event, ...] = (),
 ) -> tuple[History, OpenHours]:
     """A gap-free History and the open hours learnt from it."""
-    grid = with_current_hours(regular_grid(observed, freq), freq)
+    grid = with_current_hours(regular_grid(without_leading_empty_days(observed), freq), freq)
     hours = learn_open_hours(grid, freq)
     values = grid.to_numpy(dtype=float, copy=True)
     index = pd.DatetimeIndex(grid.index)

@@ -11,6 +11,7 @@ from forecast.openhours import (
     prepare_history,
     regular_grid,
     with_current_hours,
+    without_leading_empty_days,
     without_partial_last_day,
 )
 from forecast.series import Freq, SeriesKey
@@ -36,6 +37,18 @@ def test_a_weekday_skipped_by_the_export_stays_closed() -> None:
     counts = pd.Series(100.0, index=weekdays).reindex(days)  # weekends missing (NaN)
     open_ = learn_open_hours(counts, Freq.DAILY).open_slots
     assert open_[:5].all() and not open_[5:].any()
+
+
+def test_a_queue_starts_on_its_first_day_with_a_contact() -> None:
+    stamps = pd.date_range("2026-03-02", periods=10 * 24, freq="h")
+    counts = pd.Series(np.where(stamps >= pd.Timestamp("2026-03-05 10:00"), 3.0, 0.0),
+                       index=stamps)  # a zero-filled export of a category added on day 4
+    kept = without_leading_empty_days(counts)
+    assert kept.index.min() == pd.Timestamp("2026-03-05 00:00")  # the whole first day
+    history, _ = prepare_history(counts, SeriesKey("new", ""), Freq.H60)
+    assert history.y.index[0] == pd.Timestamp("2026-03-05 00:00")
+    quiet = pd.Series(0.0, index=stamps)
+    assert without_leading_empty_days(quiet).equals(quiet)
 
 
 def _office_hours(days: int) -> pd.Series:

@@ -1,6 +1,15 @@
 """Exponential smoothing (statsmodels Holt-Winters) on log counts: damped trend and
 multiplicative weekly seasonality, so forecasts stay non-negative and weekly shapes
-scale with the level."""
+scale with the level.
+
+The first seasons set the initial level and weekly shape, and on the log scale an empty
+day there (a holiday nobody named, a broken export, a half first day) sits as far from
+its neighbours as a tenfold surge: a short history's whole forecast bends around it.
+Days of the first three seasons that stand far apart from the same weekday in the weeks
+after (and before, where there are any) are read as their neighbours' middle before
+fitting. Later outliers are left to the smoothing: cleaning them too measured worse on
+the IT service desk (0.748 -> 0.755 WAPE) and no better on short random queues.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +25,9 @@ from forecast.series import LEVELS, Forecast, History, make_forecast
 
 MAX_FIT_WEEKS = 104
 TREND_MIN_SEASONS = 4
+OUTLIER_Z = 4.0  # noise scales
+OUTLIER_MIN_JUMP = float(np.log(3.0))  # a third or three times its neighbours, at least
+OUTLIER_MIN_LEVEL = 10.0  # neighbours' count: under it an empty day is noise
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +62,7 @@ class Ets:
         values = history.y.to_numpy(dtype=float)[-MAX_FIT_WEEKS * season:]
         if len(values) < 2 * season:
             raise InsufficientHistory(self.name, 2 * season, len(values))
-        logged = np.log1p(np.maximum(values, 0.0))
+        logged = without_isolated_outliers(np.log1p(np.maximum(values, 0.0)), season)
         # Under four seasons a trend is mostly noise: level and season only.
         trended = len(values) >= TREND_MIN_SEASONS * season
         with warnings.catch_warnings():
@@ -66,3 +78,47 @@ class Ets:
         fitted = np.expm1(model.fittedvalues)
         errors = fit_error_scale(values[season:], fitted[season:])
         return _FittedEts(history, np.maximum(forecast, 0.0), errors, season, self.name)
+
+
+def without_isolated_outliers(logged: np.ndarray, season: int) -> np.ndarray:
+    """`logged` with each point of its first three seasons that lies far off the same slot
+    in the seasons after it and in those before it, if any (median of up to three each
+    side), replaced by their middle.
+
+    Far: more than OUTLIER_Z noise scales (read from the season-to-season steps), at least
+    OUTLIER_MIN_JUMP on the log scale, beside neighbours of OUTLIER_MIN_LEVEL or more. Two
+    rounds: the second reads the neighbours without the first round's outliers (two
+    holidays a week apart).
+    """
+    n = len(logged)
+    if n < 3 * season:
+        return logged
+    steps = logged[season:] - logged[:-season]
+    spread = 1.4826 * float(np.median(np.abs(steps - np.median(steps)))) / np.sqrt(2.0)
+    threshold = max(OUTLIER_Z * spread, OUTLIER_MIN_JUMP)
+    early = np.arange(n) < 3 * season
+    apart = np.zeros(n, dtype=bool)
+    for _ in range(2):
+        masked = np.where(apart, np.nan, logged)
+        after = _neighbour_median(masked, [season, 2 * season, 3 * season])
+        before = _neighbour_median(masked, [-season, -2 * season, -3 * season])
+        before = np.where(np.isfinite(before), before, after)
+        off_before, off_after = logged - before, logged - after
+        apart = early & np.isfinite(after) & (np.sign(off_before) == np.sign(off_after)) & (
+            np.minimum(np.abs(off_before), np.abs(off_after)) > threshold) & (
+            np.expm1(np.minimum(before, after)) >= OUTLIER_MIN_LEVEL)
+    return np.where(apart, (before + after) / 2.0, logged)
+
+
+def _neighbour_median(values: np.ndarray, offsets: list[int]) -> np.ndarray:
+    """Per point, the median of the values at `offsets` from it that exist (NaN if none)."""
+    n = len(values)
+    stacked = np.full((len(offsets), n), np.nan)
+    for row, offset in enumerate(offsets):
+        if offset > 0:
+            stacked[row, :n - offset] = values[offset:]
+        else:
+            stacked[row, -offset:] = values[:n + offset]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns stay NaN
+        return np.asarray(np.nanmedian(stacked, axis=0), dtype=float)

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from forecast.errors import UnknownModel
 from forecast.metrics import wape
 from forecast.models.adjusted import CalendarAdjusted
+from forecast.models.ets import without_isolated_outliers
 from forecast.models.naive import SeasonalNaive
 from forecast.models.registry import build_model, model_names
 from forecast.openhours import prepare_history
@@ -231,3 +232,33 @@ def test_the_next_days_are_the_same_in_a_short_and_a_one_week_request() -> None:
     assert np.array_equal(short.mean, week.mean[:72])
     for level in LEVELS:
         assert np.array_equal(short.bounds[level][1], week.bounds[level][1][:72])
+
+
+def test_ets_is_not_thrown_by_empty_days_but_follows_a_lasting_change() -> None:
+    counts = daily_counts(3, weeks=5, level=1000.0)
+    broken = counts.copy()
+    broken.iloc[4:7] = 0.0  # a broken export in the first week (nothing before it)
+    broken.iloc[16] = 0.0  # a holiday nobody named
+    history, _ = prepare_history(broken, KEY, Freq.DAILY)
+    forecast = build_model("ets", Freq.DAILY, horizon=14).fit(history).predict(14, LEVELS)
+    expected = 1000.0 * np.tile(WEEKLY, 2)
+    assert wape(expected, forecast.mean) < 0.08
+    shifted = counts.where(np.arange(len(counts)) < len(counts) - 10, counts * 2)
+    history, _ = prepare_history(shifted, KEY, Freq.DAILY)
+    forecast = build_model("ets", Freq.DAILY, horizon=7).fit(history).predict(7, LEVELS)
+    assert forecast.mean.sum() > 1.7 * 1000.0 * WEEKLY.sum()  # the last 10 days' level
+
+
+def test_early_outliers_are_read_as_their_neighbours_middle() -> None:
+    rng = np.random.default_rng(0)
+    logged = np.log1p(rng.poisson(500.0, 70).astype(float))
+    dipped = logged.copy()
+    dipped[[2, 9]] = 0.0  # two weeks running on one weekday, from the first
+    dipped[18] = np.log1p(5000.0)  # a tenfold surge
+    dipped[45] = 0.0  # past the first three weeks: left to the smoothing
+    cleaned = without_isolated_outliers(dipped, 7)
+    np.testing.assert_allclose(cleaned[[2, 9, 18]], np.log(500.0), atol=0.15)
+    untouched = np.delete(np.arange(70), [2, 9, 18])
+    np.testing.assert_array_equal(cleaned[untouched], dipped[untouched])
+    low = np.log1p(rng.poisson(3.0, 70).astype(float))  # empty days are noise at 3 a day
+    np.testing.assert_array_equal(without_isolated_outliers(low, 7), low)

@@ -13,7 +13,7 @@ would, and is scored on the intervals of the window that exist in the data (miss
 intervals are not scored). `--origin-hour 12` puts intraday origins at noon, as a file
 exported mid-day would end. WAPE pools every scored interval; MASE averages over
 series and origins, scaled by the in-sample MAE of the weekly seasonal naive. Interval
-coverage leaves out intervals that were empty and forecast closed (a zero 95% band).
+coverage leaves out intervals that were empty and forecast closed (zero).
 """
 
 from __future__ import annotations
@@ -191,9 +191,9 @@ def summarise(outcomes: list[Outcome], models: Sequence[str]) -> tuple[list[Row]
         actual, mean = _pooled(ok)
         bounds = {lvl: (np.concatenate([o.bounds[lvl][0] for o in ok]),
                         np.concatenate([o.bounds[lvl][1] for o in ok])) for lvl in (80, 95)}
-        # A closed interval forecast closed (a zero band) and empty is covered by any
-        # model and says nothing about the bands: coverage reads the others.
-        read = (actual > 0) | (bounds[95][1] > 0)
+        # An interval forecast closed (zero) and empty is covered by any band and says
+        # nothing about the bands: coverage reads the others.
+        read = (actual > 0) | (mean > 0)
         cover = {lvl: coverage(actual[read], lo[read], hi[read])
                  for lvl, (lo, hi) in bounds.items()}
         mases = [m for m in (mase(o.actual, o.mean, o.scale) for o in ok) if np.isfinite(m)]

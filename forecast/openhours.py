@@ -6,7 +6,8 @@ grid and fills every gap so models see a complete series: closed slots and known
 holidays get 0, missing open days are borrowed from the same slots a week earlier (or
 later). Opening hours that changed lately are read from the day they changed: older
 days are spread over the current hours. `OpenHours` remembers which weekly slots are
-open so forecasts there are 0.
+open so forecasts elsewhere are 0, with bands from how often such quiet slots still got
+a contact the week after.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from forecast.calendar import Event, holiday_names
 from forecast.series import Forecast, Freq, History, SeriesKey, make_forecast
@@ -41,14 +43,21 @@ class OpenHours:
 
     freq: Freq
     open_slots: np.ndarray  # bool, one per weekly slot
+    stray: np.ndarray | None = None  # contacts a closed slot may still get (stray_rates)
 
     def mask(self, ts: pd.DatetimeIndex) -> np.ndarray:
         return np.asarray(self.open_slots[weekly_slot(ts, self.freq)])
 
     def apply(self, forecast: Forecast) -> Forecast:
-        """Zero the forecast and its bounds in closed slots."""
-        is_open = self.mask(forecast.ds)
-        bounds = {lvl: (lo * is_open, hi * is_open) for lvl, (lo, hi) in forecast.bounds.items()}
+        """Zero the forecast in closed slots; their upper bounds are the Poisson quantiles
+        of their stray rate (0 where the queue is really shut)."""
+        slots = weekly_slot(forecast.ds, self.freq)
+        is_open = self.open_slots[slots]
+        stray = np.zeros(len(slots)) if self.stray is None else self.stray[slots]
+        bounds = {}
+        for level, (lo, hi) in forecast.bounds.items():
+            closed_hi = stats.poisson.ppf(1 - (100 - level) / 200, stray)
+            bounds[level] = (lo * is_open, np.where(is_open, hi, closed_hi))
         return make_forecast(forecast.ds, forecast.mean * is_open, bounds, forecast.model)
 
 
@@ -70,7 +79,51 @@ def learn_open_hours(y: pd.Series, freq: Freq) -> OpenHours:
     if unseen and positive.any():
         by_day = positive.reshape(7, freq.per_day)
         by_day[unseen] = by_day.any(axis=0)
-    return OpenHours(freq=freq, open_slots=positive)
+    return OpenHours(freq=freq, open_slots=positive,
+                     stray=stray_rates(y, freq, positive))
+
+
+def stray_rates(y: pd.Series, freq: Freq, open_slots: np.ndarray) -> np.ndarray:
+    """Per closed weekly slot of an intraday queue, the contacts it may still get: the
+    higher of (a) how many a slot empty for the weeks before got the week after, over
+    the history (stray night calls of a 24/7 desk; about 0 where the queue is shut) and
+    (b) the lowest of its neighbours' recent means (the slots before and after it, the
+    same time on the other weekdays): a sparse queue's quiet hour between busy ones."""
+    if not freq.is_intraday or open_slots.all():
+        return np.zeros(freq.season_length)
+    index = pd.DatetimeIndex(y.index)
+    values = y.to_numpy(dtype=float)
+    # On a day with rows, a slot without one had no contact (sparse exports, raw events).
+    with_rows = pd.Series(~np.isnan(values)).groupby(index.normalize()).transform("any")
+    read = with_rows.to_numpy(dtype=bool)
+    index, values = index[read], np.nan_to_num(values[read])
+    slots = weekly_slot(index, freq)
+    week = np.asarray((index.normalize() - index[0].normalize()).days // 7)
+    recent = week > week[-1] - OPEN_LOOKBACK_WEEKS
+    counts = np.bincount(slots[recent], values[recent], minlength=freq.season_length)
+    seen = np.bincount(slots[recent], minlength=freq.season_length)
+    mean = np.divide(counts, seen, out=np.zeros_like(counts), where=seen > 0)
+    by_day = mean.reshape(7, freq.per_day)
+    other_days = ((by_day.sum(axis=0, keepdims=True) - by_day) / 6.0).ravel()
+    between = np.minimum.reduce([np.roll(mean, 1), np.roll(mean, -1), other_days])
+    rates = np.maximum(between, _quiet_slot_rate(week, slots, values, freq.season_length))
+    return np.where(open_slots, 0.0, rates)
+
+
+def _quiet_slot_rate(week: np.ndarray, slots: np.ndarray, values: np.ndarray,
+                     season: int) -> float:
+    """Mean count, in each week, of the slots that had none in the weeks before it."""
+    shape = (int(week[-1]) + 1, season)
+    counts, seen = np.zeros(shape), np.zeros(shape, dtype=bool)
+    np.add.at(counts, (week, slots), values)
+    seen[week, slots] = True
+    contacts = instances = 0.0
+    for current in range(1, shape[0]):
+        before = slice(max(0, current - OPEN_LOOKBACK_WEEKS), current)
+        quiet = seen[before].any(axis=0) & (counts[before].sum(axis=0) == 0) & seen[current]
+        contacts += float(counts[current, quiet].sum())
+        instances += float(quiet.sum())
+    return contacts / instances if instances else 0.0
 
 
 def regular_grid(y: pd.Series, freq: Freq) -> pd.Series:

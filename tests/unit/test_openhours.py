@@ -10,11 +10,12 @@ from forecast.openhours import (
     learn_open_hours,
     prepare_history,
     regular_grid,
+    stray_rates,
     with_current_hours,
     without_leading_empty_days,
     without_partial_last_day,
 )
-from forecast.series import Freq, SeriesKey
+from forecast.series import Freq, SeriesKey, future_index, make_forecast
 
 
 def test_weekdays_not_reached_yet_are_open() -> None:
@@ -116,3 +117,22 @@ def test_steady_hours_and_a_change_too_recent_to_judge_are_left_alone() -> None:
         grid = regular_grid(counts, Freq.H60)
         assert hours_changed_at(grid, Freq.H60) is None
         pd.testing.assert_series_equal(with_current_hours(grid, Freq.H60), grid)
+
+
+def test_quiet_slots_of_a_sparse_queue_keep_a_band_but_a_shut_queue_does_not() -> None:
+    stamps = pd.date_range("2026-03-02", periods=6 * 7 * 24, freq="h")
+    rng = np.random.default_rng(5)
+    sparse = pd.Series(rng.poisson(0.15, len(stamps)).astype(float), index=stamps)
+    hours = learn_open_hours(sparse, Freq.H60)
+    assert not hours.open_slots.all()  # some weekly slots saw nothing in six weeks
+    flat = np.full(168, 0.15)
+    forecast = hours.apply(make_forecast(
+        future_index(stamps[-1], Freq.H60, 168), flat,
+        {80: (flat * 0, flat + 1.0), 95: (flat * 0, flat + 2.0)}, "test"))
+    quiet = ~hours.mask(forecast.ds)
+    assert (forecast.mean[quiet] == 0).all()
+    assert (forecast.bounds[95][1][quiet] >= 1).all()  # a stray contact stays inside
+    office = _office_hours(28)  # 09-17, closed hours absent
+    shut = stray_rates(regular_grid(office, Freq.H60), Freq.H60,
+                       learn_open_hours(regular_grid(office, Freq.H60), Freq.H60).open_slots)
+    assert (shut == 0).all()

@@ -96,6 +96,8 @@ def stray_rates(y: pd.Series, freq: Freq, open_slots: np.ndarray) -> np.ndarray:
     # On a day with rows, a slot without one had no contact (sparse exports, raw events).
     with_rows = pd.Series(~np.isnan(values)).groupby(index.normalize()).transform("any")
     read = with_rows.to_numpy(dtype=bool)
+    if not read.any():
+        return np.zeros(freq.season_length)
     index, values = index[read], np.nan_to_num(values[read])
     slots = weekly_slot(index, freq)
     week = np.asarray((index.normalize() - index[0].normalize()).days // 7)
@@ -112,7 +114,8 @@ def stray_rates(y: pd.Series, freq: Freq, open_slots: np.ndarray) -> np.ndarray:
 
 def _quiet_slot_rate(week: np.ndarray, slots: np.ndarray, values: np.ndarray,
                      season: int) -> float:
-    """Mean count, in each week, of the slots that had none in the weeks before it."""
+    """Mean count of a slot in a week after OPEN_LOOKBACK_WEEKS (or fewer, early on) in
+    which it had none, pooled over the history's weeks and slots."""
     shape = (int(week[-1]) + 1, season)
     counts, seen = np.zeros(shape), np.zeros(shape, dtype=bool)
     np.add.at(counts, (week, slots), values)

@@ -1,6 +1,13 @@
 """Automatic model choice per series: backtest the candidates, keep the best single model
 or the median of the best few, and calibrate its intervals on the backtest errors
-(split conformal on level-scaled residuals) so an 80% band covers about 80%."""
+(split conformal on level-scaled residuals) so an 80% band covers about 80%.
+
+A daily history under about 16 weeks backtests on four short windows or fewer, too few
+to tell one model from another: there the median of the best three is kept, whatever won
+(74 random queues with 5 or 9 weeks of history: 0.252 -> 0.243 WAPE, under the 8-week
+average's 0.251). Intraday backtests hold enough intervals to choose (forcing the median
+there cost every real intraday file: NA bank 0.055 -> 0.061).
+"""
 
 from __future__ import annotations
 
@@ -28,6 +35,7 @@ PRIOR_WEIGHT = 0.5
 BIAS_WEIGHT = 0.5
 CALIBRATION_TOP = 3
 MIN_SPECIAL_POINTS = 30
+THIN_FOLDS = 4  # a daily backtest of this many folds or fewer keeps the median of three
 COMBO_PREFIX = "combo:"
 
 
@@ -58,6 +66,7 @@ class CandidateBacktests:
 
     runs: dict[str, list[Fold]]
     scores: list[Score]
+    thin: bool = False  # too few daily folds to pick one model (THIN_FOLDS)
 
 
 def backtest_candidates(
@@ -90,7 +99,8 @@ def backtest_candidates(
             combo_name = COMBO_PREFIX + "+".join(ranked[:size])
             runs[combo_name] = _combine_folds([runs[name] for name in ranked[:size]])
             scores.append(score(combo_name, runs[combo_name]))
-    return CandidateBacktests(runs, scores)
+    thin = history.freq is Freq.DAILY and len(cutoffs) <= THIN_FOLDS
+    return CandidateBacktests(runs, scores, thin)
 
 
 def _family(model: str) -> str:
@@ -155,6 +165,9 @@ def choose(backtests: CandidateBacktests, prior: dict[str, float] | None = None)
         return float(mine ** (1 - PRIOR_WEIGHT) * prior[_family(s.model)] ** PRIOR_WEIGHT)
 
     ranked = sorted(backtests.scores, key=lambda s: (blended(s), s.mase))
+    median_of_three = [s for s in ranked if _family(s.model) == "combo3"]
+    if backtests.thin and median_of_three:
+        ranked.insert(0, ranked.pop(ranked.index(median_of_three[0])))
     best = ranked[0]
     members = (tuple(best.model[len(COMBO_PREFIX):].split("+"))
                if best.model.startswith(COMBO_PREFIX) else (best.model,))

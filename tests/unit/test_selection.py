@@ -7,8 +7,10 @@ import pandas as pd
 import pytest
 
 from forecast.backtest import Fold, Score
+from forecast.models.naive import SeasonalNaive, WeekAverage
 from forecast.selection import (
     CandidateBacktests,
+    backtest_candidates,
     beyond_window_growth,
     calibrated,
     choose,
@@ -16,7 +18,7 @@ from forecast.selection import (
     priors_from_leaderboard,
     relative_wape,
 )
-from forecast.series import make_forecast
+from forecast.series import Freq, History, SeriesKey, make_forecast
 
 
 def _score(model: str, wape: float) -> Score:
@@ -54,6 +56,28 @@ def test_a_clear_local_win_survives_the_prior() -> None:
     backtests = CandidateBacktests(runs={"a": [_fold()], "b": [_fold()]},
                                    scores=[_score("a", 0.10), _score("b", 0.30)])
     assert choose(backtests, {"a": 1.3, "b": 1.0}).winner == "a"
+
+
+def test_a_thin_daily_backtest_keeps_the_median_of_the_best_three() -> None:
+    runs = {name: [_fold()] for name in ("a", "b", "c", "combo:a+b+c")}
+    scores = [_score("a", 0.10), _score("b", 0.20), _score("c", 0.25),
+              _score("combo:a+b+c", 0.15)]
+    assert choose(CandidateBacktests(runs, scores)).winner == "a"
+    thin = choose(CandidateBacktests(runs, scores, thin=True))
+    assert thin.winner == "combo:a+b+c" and thin.members == ("a", "b", "c")
+    alone = CandidateBacktests({"a": [_fold()]}, [_score("a", 0.10)], thin=True)
+    assert choose(alone).winner == "a"  # fewer than three candidates ran
+
+
+def test_a_short_daily_history_backtests_thin_and_a_long_one_does_not() -> None:
+    def backtested(days: int) -> CandidateBacktests:
+        index = pd.date_range("2025-01-06", periods=days, freq="D")
+        y = pd.Series(np.random.default_rng(1).poisson(50.0, days).astype(float), index=index)
+        history = History(key=SeriesKey("q", ""), freq=Freq.DAILY, y=y)
+        return backtest_candidates(history, [WeekAverage(weeks=8), SeasonalNaive()],
+                                   horizon=28)
+    assert backtested(60).thin
+    assert not backtested(200).thin
 
 
 def test_priors_from_a_leaderboard_per_frequency() -> None:

@@ -4,7 +4,7 @@ or the median of the best few, and calibrate its intervals on the backtest error
 
 A daily history under about 16 weeks backtests on four short windows or fewer, too few
 to tell one model from another: there the median of the best three is kept, whatever won
-(74 random queues with 5 or 9 weeks of history: 0.252 -> 0.243 WAPE, under the 8-week
+(74 random queues with 5 to 9 weeks of history: 0.252 -> 0.243 WAPE, under the 8-week
 average's 0.251). Intraday backtests hold enough intervals to choose (forcing the median
 there cost every real intraday file: NA bank 0.055 -> 0.061).
 """

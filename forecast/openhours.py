@@ -108,11 +108,12 @@ def stray_rates(y: pd.Series, freq: Freq, open_slots: np.ndarray) -> np.ndarray:
     by_day = mean.reshape(7, freq.per_day)
     other_days = ((by_day.sum(axis=0, keepdims=True) - by_day) / 6.0).ravel()
     between = np.minimum.reduce([np.roll(mean, 1), np.roll(mean, -1), other_days])
-    rates = np.maximum(between, _quiet_slot_rate(week, slots, values, freq.season_length))
+    rates = np.maximum(between, _quiet_slot_rate(week, slots, values,
+                                                 season=freq.season_length))
     return np.where(open_slots, 0.0, rates)
 
 
-def _quiet_slot_rate(week: np.ndarray, slots: np.ndarray, values: np.ndarray,
+def _quiet_slot_rate(week: np.ndarray, slots: np.ndarray, values: np.ndarray, *,
                      season: int) -> float:
     """Mean count of a slot in a week after OPEN_LOOKBACK_WEEKS (or fewer, early on) in
     which it had none, pooled over the history's weeks and slots."""

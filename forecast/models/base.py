@@ -79,6 +79,11 @@ def _estimate_power(actual: np.ndarray, predicted: np.ndarray) -> float:
     return float(np.clip(slope, 0.5, 1.0))
 
 
+def robust_sd(values: np.ndarray) -> float:
+    """The standard deviation read from the median absolute deviation (outliers aside)."""
+    return 1.4826 * float(np.median(np.abs(values - np.median(values))))
+
+
 def season_growth(horizon: int, season: int) -> np.ndarray:
     """Error growth for a method whose step-h forecast is ceil(h/season) seasons old."""
     steps = np.arange(horizon)

@@ -20,7 +20,7 @@ import numpy as np
 from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
 from forecast.errors import InsufficientHistory
-from forecast.models.base import ErrorScale, fit_error_scale
+from forecast.models.base import ErrorScale, fit_error_scale, robust_sd
 from forecast.series import LEVELS, Forecast, History, make_forecast
 
 MAX_FIT_WEEKS = 104
@@ -94,7 +94,7 @@ def without_isolated_outliers(logged: np.ndarray, season: int) -> np.ndarray:
     if n < 3 * season:
         return logged
     steps = logged[season:] - logged[:-season]
-    spread = 1.4826 * float(np.median(np.abs(steps - np.median(steps)))) / np.sqrt(2.0)
+    spread = robust_sd(steps) / np.sqrt(2.0)  # one point's noise, from two points' steps
     threshold = max(OUTLIER_Z * spread, OUTLIER_MIN_JUMP)
     early = np.arange(n) < 3 * season
     apart = np.zeros(n, dtype=bool)

@@ -18,7 +18,7 @@ import pandas as pd
 
 from forecast.calendar import normalise_day
 from forecast.errors import InsufficientHistory
-from forecast.models.base import ErrorScale, fit_error_scale
+from forecast.models.base import ErrorScale, fit_error_scale, robust_sd
 from forecast.series import LEVELS, Forecast, History, make_forecast
 
 FIT_DAYS = 3 * 365
@@ -67,16 +67,11 @@ def _robust_fit(design: np.ndarray, logged: np.ndarray
         weighted = design * weight[:, None]
         coef = np.linalg.solve(weighted.T @ design + penalty, weighted.T @ logged)
         residual = logged - design @ coef
-        scale = _robust_sd(residual)
+        scale = robust_sd(residual)
         if scale <= 0:
             break
         weight = np.minimum(1.0, HUBER * scale / np.maximum(np.abs(residual), 1e-12))
     return coef, weight, scale
-
-
-def _robust_sd(values: np.ndarray) -> float:
-    """The standard deviation read from the median absolute deviation."""
-    return 1.4826 * float(np.median(np.abs(values - np.median(values))))
 
 
 def _weekday_shifts(residual: np.ndarray, weight: np.ndarray, weekday: np.ndarray, *,

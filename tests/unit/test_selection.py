@@ -21,8 +21,8 @@ from forecast.selection import (
 from forecast.series import Freq, History, SeriesKey, make_forecast
 
 
-def _score(model: str, wape: float) -> Score:
-    return Score(model, 3, wape, 1.0, 0.0, 0.8, 0.95)
+def _score(model: str, wape: float, bias: float = 0.0) -> Score:
+    return Score(model, 3, wape, 1.0, bias, 0.8, 0.95)
 
 
 def _fold() -> Fold:
@@ -69,6 +69,20 @@ def test_a_thin_daily_backtest_keeps_the_median_of_the_best_three() -> None:
     assert choose(alone).winner == "a"  # fewer than three candidates ran
 
 
+def test_a_daily_combination_wins_unless_a_single_model_is_clearly_better() -> None:
+    runs = {name: [_fold()] for name in ("a", "b", "combo:a+b")}
+    close = [_score("a", 0.100), _score("b", 0.12), _score("combo:a+b", 0.110)]
+    assert choose(CandidateBacktests(runs, close, daily=True)).winner == "combo:a+b"
+    assert choose(CandidateBacktests(runs, close)).winner == "a"  # intraday: the best
+    clear = [_score("a", 0.100), _score("b", 0.12), _score("combo:a+b", 0.125)]
+    assert choose(CandidateBacktests(runs, clear, daily=True)).winner == "a"
+    # ... nor where the combination runs further below the total than the best model
+    low = [_score("a", 0.100), _score("b", 0.12), _score("combo:a+b", 0.08, bias=-0.06)]
+    assert choose(CandidateBacktests(runs, low, daily=True)).winner == "a"
+    near = [_score("a", 0.100), _score("b", 0.12), _score("combo:a+b", 0.09, bias=-0.04)]
+    assert choose(CandidateBacktests(runs, near, daily=True)).winner == "combo:a+b"
+
+
 def test_a_short_daily_history_backtests_thin_and_a_long_one_does_not() -> None:
     def backtested(days: int) -> CandidateBacktests:
         index = pd.date_range("2025-01-06", periods=days, freq="D")
@@ -76,7 +90,7 @@ def test_a_short_daily_history_backtests_thin_and_a_long_one_does_not() -> None:
         history = History(key=SeriesKey("q", ""), freq=Freq.DAILY, y=y)
         return backtest_candidates(history, [WeekAverage(weeks=8), SeasonalNaive()],
                                    horizon=28)
-    assert backtested(60).thin
+    assert backtested(60).thin and backtested(60).daily
     assert not backtested(200).thin
 
 

@@ -14,7 +14,7 @@ from forecast.models.mstl import Mstl
 from forecast.models.naive import RecentMean, SeasonalNaive, WeekAverage
 from forecast.models.prophet import ProphetModel
 from forecast.models.split import DailySplit
-from forecast.models.yearly import YEAR_DAYS, YearlyAdjusted
+from forecast.models.yearly import YearlyAdjusted, has_yearly_history
 from forecast.series import Freq, History
 
 Builder = Callable[[Freq, int], Forecaster]
@@ -35,7 +35,7 @@ def _candidates(history: History) -> list[Forecaster]:
                          name="week_median_cal"),
         _ets(history.freq, 0),
     ]
-    long_daily = history.freq is Freq.DAILY and len(history.y) >= YEAR_DAYS + 60
+    long_daily = has_yearly_history(history)
     if long_daily:
         # Under a year, few folds decide, and STL's flat recent level only doubles ETS's
         # role with more noise (6-14 weeks of a new queue: 0.175 -> 0.149 WAPE without it).

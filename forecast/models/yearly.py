@@ -11,12 +11,18 @@ import numpy as np
 import pandas as pd
 
 from forecast.models.base import Fitted, Forecaster
-from forecast.series import LEVELS, Forecast, History, make_forecast
+from forecast.series import LEVELS, Forecast, Freq, History, make_forecast
 
 YEAR_DAYS = 364
 REFERENCE_DAYS = 28
 SHRINK = 0.7
 MAX_YEARS = 3
+MIN_HISTORY_DAYS = YEAR_DAYS + 60  # last year's weeks ahead, and weeks before them to compare
+
+
+def has_yearly_history(history: History) -> bool:
+    """Whether a daily history reaches back far enough for year-over-year methods."""
+    return history.freq is Freq.DAILY and len(history.y) >= MIN_HISTORY_DAYS
 
 
 @dataclass(frozen=True, slots=True)

@@ -69,18 +69,18 @@ def test_a_thin_daily_backtest_keeps_the_median_of_the_best_three() -> None:
     assert choose(alone).winner == "a"  # fewer than three candidates ran
 
 
-def test_a_daily_combination_wins_unless_a_single_model_is_clearly_better() -> None:
+def test_a_combination_wins_on_a_year_of_daily_history_unless_one_model_is_clearly_better() -> None:
     runs = {name: [_fold()] for name in ("a", "b", "combo:a+b")}
     close = [_score("a", 0.100), _score("b", 0.12), _score("combo:a+b", 0.110)]
-    assert choose(CandidateBacktests(runs, close, daily=True)).winner == "combo:a+b"
-    assert choose(CandidateBacktests(runs, close)).winner == "a"  # intraday: the best
+    assert choose(CandidateBacktests(runs, close, yearly=True)).winner == "combo:a+b"
+    assert choose(CandidateBacktests(runs, close)).winner == "a"  # shorter or intraday
     clear = [_score("a", 0.100), _score("b", 0.12), _score("combo:a+b", 0.125)]
-    assert choose(CandidateBacktests(runs, clear, daily=True)).winner == "a"
+    assert choose(CandidateBacktests(runs, clear, yearly=True)).winner == "a"
     # ... nor where the combination runs further below the total than the best model
     low = [_score("a", 0.100), _score("b", 0.12), _score("combo:a+b", 0.08, bias=-0.06)]
-    assert choose(CandidateBacktests(runs, low, daily=True)).winner == "a"
+    assert choose(CandidateBacktests(runs, low, yearly=True)).winner == "a"
     near = [_score("a", 0.100), _score("b", 0.12), _score("combo:a+b", 0.09, bias=-0.04)]
-    assert choose(CandidateBacktests(runs, near, daily=True)).winner == "combo:a+b"
+    assert choose(CandidateBacktests(runs, near, yearly=True)).winner == "combo:a+b"
 
 
 def test_a_short_daily_history_backtests_thin_and_a_long_one_does_not() -> None:
@@ -90,8 +90,9 @@ def test_a_short_daily_history_backtests_thin_and_a_long_one_does_not() -> None:
         history = History(key=SeriesKey("q", ""), freq=Freq.DAILY, y=y)
         return backtest_candidates(history, [WeekAverage(weeks=8), SeasonalNaive()],
                                    horizon=28)
-    assert backtested(60).thin and backtested(60).daily
-    assert not backtested(200).thin
+    assert backtested(60).thin and not backtested(60).yearly
+    assert not backtested(200).thin and not backtested(200).yearly
+    assert backtested(430).yearly
 
 
 def test_priors_from_a_leaderboard_per_frequency() -> None:

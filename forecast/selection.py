@@ -45,7 +45,7 @@ THIN_FOLDS = 4  # a daily backtest of this many folds or fewer keeps the median 
 # score times this): the best of a dozen models on the same folds is partly the luckiest.
 # Not where the combination runs further off the total than the best single model (by
 # more than the slack, as a share of volume): sparse queues' median-like members sit low.
-DAILY_COMBO_EDGE = 0.85
+YEARLY_COMBO_EDGE = 0.85
 COMBO_BIAS_SLACK = 0.05
 COMBO_PREFIX = "combo:"
 
@@ -78,7 +78,7 @@ class CandidateBacktests:
     runs: dict[str, list[Fold]]
     scores: list[Score]
     thin: bool = False  # too few daily folds to pick one model (THIN_FOLDS)
-    yearly: bool = False  # a daily history with a year and more: DAILY_COMBO_EDGE
+    yearly: bool = False  # a daily history with a year and more: YEARLY_COMBO_EDGE
 
 
 def backtest_candidates(
@@ -183,7 +183,7 @@ def choose(backtests: CandidateBacktests, prior: dict[str, float] | None = None)
         favoured = (backtests.yearly and s.model.startswith(COMBO_PREFIX)
                     and (best_single is None
                          or abs(s.bias) <= abs(best_single.bias) + COMBO_BIAS_SLACK))
-        return blended(s) * (DAILY_COMBO_EDGE if favoured else 1.0)
+        return blended(s) * (YEARLY_COMBO_EDGE if favoured else 1.0)
 
     ranked = sorted(backtests.scores, key=lambda s: (handicapped(s), s.mase))
     median_of_three = [s for s in ranked if _family(s.model) == "combo3"]

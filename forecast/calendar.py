@@ -218,13 +218,19 @@ def ratio_to_neighbouring_weeks(
     (0.5 added to both, so empty days stay finite), and that median; only days where
     `neighbours` is true (default: every day) serve as neighbours. Where none of those
     exists (a cluster of holidays), three and four weeks either side; NaN beyond."""
-    base = daily if neighbours is None else daily.where(neighbours)
     reference = pd.Series(np.nan, index=daily.index, dtype=float)
     for weeks in ((-2, -1, 1, 2), (-4, -3, 3, 4)):
-        around = pd.concat([base.shift(7 * k, freq="D") for k in weeks], axis=1)
-        found = around.reindex(daily.index).median(axis=1, skipna=True)
-        reference = reference.fillna(found)
+        reference = reference.fillna(same_weekday_median(daily, neighbours, weeks))
     return (daily + 0.5) / (reference + 0.5), reference
+
+
+def same_weekday_median(daily: pd.Series, neighbours: pd.Series | None,
+                        weeks: Iterable[int]) -> pd.Series:
+    """Each day's median of the same weekday `weeks` away (only days where `neighbours`
+    is true, default every day); NaN where none exists."""
+    base = daily if neighbours is None else daily.where(neighbours)
+    around = pd.concat([base.shift(7 * k, freq="D") for k in weeks], axis=1)
+    return around.reindex(daily.index).median(axis=1, skipna=True)
 
 
 def normalise_day(ts: pd.DatetimeIndex) -> pd.DatetimeIndex:

@@ -24,6 +24,7 @@ from forecast.calendar import (
     kind_family,
     normalise_day,
     ratio_to_neighbouring_weeks,
+    same_weekday_median,
 )
 from forecast.models.base import Fitted, Forecaster
 from forecast.series import LEVELS, Forecast, History, make_forecast
@@ -32,6 +33,7 @@ _MIN_RATIO_TO_RESCALE = 0.15
 _MAX_EFFECT = 5.0
 _OPEN_AS_USUAL = 0.8
 _SURGE_RATIO = 2.0
+_SURGE_WEEKS = (-4, -3, -2, -1, 1, 2, 3, 4)
 _MAX_SURGE_DAYS = 2
 _MIN_OUTAGE_REFERENCE = 10.0  # a day usually this busy is empty only when something broke
 _YEAR, _YEAR_SLACK = 364, 3
@@ -103,7 +105,14 @@ def learn_day_effects(daily: pd.Series, kinds: pd.Series) -> tuple[DayEffects, p
     outages = _outages(daily, ratio, reference)
     if outages.any():  # an empty day is no yardstick for the days around it
         ratio, reference = ratio_to_neighbouring_weeks(daily, (kinds == NORMAL) & ~outages)
-    lone = _surges(daily, ratio, reference) | outages
+    # A surge stands out from its weekday over four weeks either side, not only from the
+    # nearest: one empty neighbour (a holiday, a broken export) is no yardstick.
+    normal_days = (kinds == NORMAL) & ~outages
+    wide = same_weekday_median(daily, normal_days, _SURGE_WEEKS)
+    surge_reference = np.fmax(reference, wide)
+    surges = _surges(daily, surge_reference)
+    ratio[surges] = ((daily + 0.5) / (surge_reference + 0.5))[surges]
+    lone = surges | outages
     ratio[(kinds == NORMAL) & ~lone] = np.nan
     known = ratio.dropna()
     known_kinds = kinds.reindex(known.index).astype(str)
@@ -128,10 +137,11 @@ def learn_day_effects(daily: pd.Series, kinds: pd.Series) -> tuple[DayEffects, p
     return DayEffects(by_kind=by_kind, unseen_holiday=pooled), ratio
 
 
-def _surges(daily: pd.Series, ratio: pd.Series, reference: pd.Series) -> pd.Series:
-    """Ordinary days far above their neighbouring weeks, beyond chance for counts of that
-    size (an outage storm, a viral post): rescaled like special days so that one day does
-    not lift the weeks after it."""
+def _surges(daily: pd.Series, reference: pd.Series) -> pd.Series:
+    """Ordinary days far above `reference`, beyond chance for counts of that size (an
+    outage storm, a viral post): rescaled like special days so that one day does not lift
+    the weeks after it."""
+    ratio = (daily + 0.5) / (reference + 0.5)
     high = (ratio > _SURGE_RATIO) & (daily - reference > 4 * np.sqrt(reference.clip(lower=1)) + 10)
     index = pd.DatetimeIndex(daily.index)
     surge_days = index[high.to_numpy(dtype=bool)]

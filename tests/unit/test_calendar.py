@@ -111,6 +111,22 @@ def test_a_lone_surge_is_made_normal_unless_it_comes_every_year() -> None:
     assert ratio.drop(pd.Timestamp("2025-03-12")).isna().all()
 
 
+
+
+def test_an_ordinary_day_between_empty_neighbours_is_no_surge() -> None:
+    days = pd.date_range("2026-03-01", "2026-05-24", freq="D")  # Sundays first and last
+    daily = pd.Series(2400.0, index=days)
+    kinds = pd.Series("normal", index=days, dtype=object)
+    daily["2026-05-03"] = 0.0  # a closed holiday on a Sunday
+    kinds["2026-05-03"] = "Holiday A"
+    daily["2026-05-10"] = 0.0  # one Sunday the export missed
+    daily["2026-05-24"] = 0.0  # and the last Sunday a closed holiday
+    kinds["2026-05-24"] = "Holiday B"
+    _, ratio = learn_day_effects(daily, kinds)
+    assert np.isnan(ratio["2026-05-17"])  # its nearest normal neighbour was empty
+    daily["2026-05-17"] = 9000.0  # but a real storm that day still stands out
+    _, ratio = learn_day_effects(daily, kinds)
+    assert ratio["2026-05-17"] == pytest.approx(9000.5 / 2400.5)
 def test_ets_and_mstl_fit_two_weeks_of_history() -> None:
     rng = np.random.default_rng(3)
     daily_index = pd.date_range("2026-02-02", periods=14, freq="D")

@@ -1,9 +1,10 @@
 """Harmonic regression for daily series: log counts on a linear trend, a smooth yearly
 curve and a monthly one (Fourier terms: bills, statements, salaries) and weekday effects,
 fitted by ridge least squares over up to three years (reweighted so empty or wild days
-do not bend it), then re-anchored on the recent weeks: the level on the last two, a
-weekday on the last eight where it has clearly moved (a weekday no longer served, a
-Sunday that doubled).
+do not bend it), with a step where the level clearly moved to a new one for good (else
+the trend and the yearly curve bend to absorb it), then re-anchored on the recent weeks:
+the level on the last two, a weekday on the last eight where it has clearly moved (a
+weekday no longer served, a Sunday that doubled).
 
 It sees the whole yearly shape at once, where year-over-year ratios see a few weeks of
 one year: the two make different mistakes, and their median is often better than either.
@@ -32,6 +33,9 @@ HUBER = 2.0  # residuals beyond this many robust SDs count less
 ROBUST_ROUNDS = 4
 WEEKDAY_DAYS = 56  # a weekday's own recent level is read over this many days
 WEEKDAY_SHIFT_Z = 4.0  # ... and used when it is this many standard errors off the curve
+STEP_MIN_DAYS = 28  # a level step is looked for with four weeks on either side of it,
+STEP_Z = 8.0  # far beyond chance (neighbouring days' residuals are not independent)
+STEP_MIN_GAP = 0.2  # and of 20% or more (in log counts)
 _YEAR = 365.25
 
 
@@ -53,13 +57,16 @@ def _design(days: pd.DatetimeIndex, origin: pd.Timestamp, terms: int) -> np.ndar
     return np.column_stack(columns)
 
 
-def _robust_fit(design: np.ndarray, logged: np.ndarray
+def _robust_fit(design: np.ndarray, logged: np.ndarray, *, steps: int = 0
                 ) -> tuple[np.ndarray, np.ndarray, float]:
     """Ridge least squares reweighted (Huber) so that days far off the curve, in log
     counts an empty day most of all, bend neither the yearly curve nor the weekdays.
+    The last `steps` columns (level steps) are not shrunk, nor are intercept and trend.
     Returns the coefficients, each day's final weight and the residuals' robust SD."""
     penalty = RIDGE * np.eye(design.shape[1])
-    penalty[0, 0] = penalty[1, 1] = 0.0  # intercept and trend are not shrunk
+    penalty[0, 0] = penalty[1, 1] = 0.0
+    for column in range(design.shape[1] - steps, design.shape[1]):
+        penalty[column, column] = 0.0
     weight = np.ones(len(logged))
     coef = np.zeros(design.shape[1])
     scale = 0.0
@@ -72,6 +79,27 @@ def _robust_fit(design: np.ndarray, logged: np.ndarray
             break
         weight = np.minimum(1.0, HUBER * scale / np.maximum(np.abs(residual), 1e-12))
     return coef, weight, scale
+
+
+def _level_step(residual: np.ndarray, weight: np.ndarray, scale: float) -> int | None:
+    """Where the level stepped to a new one that lasted (a new product line, a channel
+    moved elsewhere): the week boundary that best splits the residuals into two means, if
+    the split is far beyond chance and large; None otherwise."""
+    n = len(residual)
+    if scale <= 0 or n < 2 * STEP_MIN_DAYS:
+        return None
+    cumulative = np.concatenate(([0.0], np.cumsum(residual * weight)))
+    weights = np.concatenate(([0.0], np.cumsum(weight)))
+    best, best_z = None, STEP_Z
+    for at in range(n - STEP_MIN_DAYS, STEP_MIN_DAYS - 1, -7):
+        before_w, after_w = weights[at], weights[n] - weights[at]
+        if before_w <= 0 or after_w <= 0:
+            continue
+        gap = (cumulative[n] - cumulative[at]) / after_w - cumulative[at] / before_w
+        z = abs(gap) / (scale * np.sqrt(1 / before_w + 1 / after_w))
+        if z > best_z and abs(gap) >= STEP_MIN_GAP:
+            best, best_z = at, z
+    return best
 
 
 def _weekday_shifts(residual: np.ndarray, weight: np.ndarray, weekday: np.ndarray, *,
@@ -100,6 +128,7 @@ class _FittedHarmonic:
     origin: pd.Timestamp
     terms: int
     level_shift: float
+    stepped: bool
     weekday_shift: np.ndarray
     variance: float
     errors: ErrorScale
@@ -108,7 +137,10 @@ class _FittedHarmonic:
     def predict(self, horizon: int, levels: tuple[int, ...] = LEVELS) -> Forecast:
         ds = self.history.future_index(horizon)
         days = normalise_day(pd.DatetimeIndex(ds))
-        logged = (_design(days, self.origin, self.terms) @ self.coef + self.level_shift
+        design = _design(days, self.origin, self.terms)
+        if self.stepped:
+            design = np.column_stack([design, np.ones(len(days))])
+        logged = (design @ self.coef + self.level_shift
                   + self.weekday_shift[np.asarray(days.day_of_week)])
         mean = np.maximum(np.expm1(logged + self.variance / 2), 0.0)
         growth = np.sqrt(1.0 + np.arange(horizon) / 7.0) ** 0.5
@@ -134,6 +166,10 @@ class Harmonic:
         design = _design(days, origin, terms)
         logged = np.log1p(np.maximum(y.to_numpy(dtype=float), 0.0))
         coef, weight, scale = _robust_fit(design, logged)
+        step = _level_step(logged - design @ coef, weight, scale) if terms else None
+        if step is not None:
+            design = np.column_stack([design, np.arange(len(days)) >= step])
+            coef, weight, scale = _robust_fit(design, logged, steps=1)
         weekday = np.asarray(days.day_of_week)
         curve_residual = logged - design @ coef
         shifts = _weekday_shifts(curve_residual, weight, weekday, scale=scale)
@@ -144,5 +180,5 @@ class Harmonic:
         variance = float(np.var(np.clip(residual[recent], -4 * scale, 4 * scale)))
         fitted = np.expm1(design @ coef + shifts[weekday] + level_shift)
         errors = fit_error_scale(y.to_numpy(dtype=float)[recent], fitted[recent])
-        return _FittedHarmonic(history, coef, origin, terms, level_shift, shifts, variance, errors,
-                               self.name)
+        return _FittedHarmonic(history, coef, origin, terms, level_shift, step is not None,
+                               shifts, variance, errors, self.name)

@@ -43,6 +43,21 @@ def test_reanchors_on_a_recent_level_shift() -> None:
     assert forecast.mean.sum() == pytest.approx(truth.sum(), rel=0.08)
 
 
+def test_a_step_to_a_new_level_months_ago_bends_neither_trend_nor_yearly_curve() -> None:
+    rng = np.random.default_rng(11)
+    index = pd.date_range("2023-01-02", "2025-03-16", freq="D")
+    level = np.where(index >= pd.Timestamp("2024-12-30"), 1.6, 1.0)
+    counts = pd.Series(rng.poisson(_expected(index) * level).astype(float), index=index)
+    history, _ = prepare_history(counts, KEY, Freq.DAILY)
+    fitted = Harmonic().fit(history)
+    forecast = fitted.predict(28)
+    truth = 1.6 * _expected(pd.DatetimeIndex(forecast.ds))
+    assert fitted.stepped
+    assert np.abs(forecast.mean - truth).sum() / truth.sum() < 0.03  # 0.062 without the step
+    steady = pd.Series(rng.poisson(_expected(index)).astype(float), index=index)
+    assert not Harmonic().fit(prepare_history(steady, KEY, Freq.DAILY)[0]).stepped
+
+
 def test_under_a_year_fits_without_the_yearly_curve_and_needs_daily_data() -> None:
     index = pd.date_range("2025-01-06", periods=MIN_DAYS - 1, freq="D")
     counts = pd.Series(_expected(index), index=index)

@@ -3,8 +3,8 @@ curve and a monthly one (Fourier terms: bills, statements, salaries) and weekday
 fitted by ridge least squares over up to three years (reweighted so empty or wild days
 do not bend it), with a step where the level clearly moved to a new one for good (else
 the trend and the yearly curve bend to absorb it), then re-anchored on the recent weeks:
-the level on the last two, a weekday on the last eight where it has clearly moved (a
-weekday no longer served, a Sunday that doubled).
+the level on the last two, a weekday where its latest three to eight weeks clearly
+moved (a weekday no longer served, a Sunday that doubled).
 
 It sees the whole yearly shape at once, where year-over-year ratios see a few weeks of
 one year: the two make different mistakes, and their median is often better than either.
@@ -32,7 +32,8 @@ RECENT_DAYS = 14
 HUBER = 2.0  # residuals beyond this many robust SDs count less
 ROBUST_ROUNDS = 4
 WEEKDAY_DAYS = 56  # a weekday's own recent level is read over this many days
-WEEKDAY_SHIFT_Z = 4.0  # ... and used when it is this many standard errors off the curve
+WEEKDAY_SHIFT_Z = 8.0  # ... and used when it moved this many standard errors
+WEEKDAY_MIN_RUN = 3  # ... for its latest three or more weeks
 STEP_MIN_DAYS = 28  # a level step is looked for with four weeks on either side of it,
 STEP_Z = 8.0  # far beyond chance (neighbouring days' residuals are not independent)
 STEP_MIN_GAP = 0.2  # and of 20% or more (in log counts)
@@ -104,20 +105,28 @@ def _level_step(residual: np.ndarray, weight: np.ndarray, scale: float) -> int |
 
 def _weekday_shifts(residual: np.ndarray, weight: np.ndarray, weekday: np.ndarray, *,
                     scale: float) -> np.ndarray:
-    """Per weekday, how far its recent days sit from the recent level (log), where that is
-    beyond chance; 0 elsewhere."""
+    """Per weekday, how far its latest days sit from the recent level (log) since it
+    moved, where the move is far beyond chance; 0 elsewhere.
+
+    Each weekday's last eight days are split into the latest k (three or more) and the
+    ones before; the split whose medians differ most, in standard errors, decides. Medians,
+    unweighted: a weekday no longer served is all far off the curve, which is exactly what
+    the fit's weights set aside.
+    """
     recent = slice(-WEEKDAY_DAYS, None)
     r, w, day = residual[recent], weight[recent], weekday[recent]
     overall = float(np.average(r, weights=w))
     shifts = np.zeros(7)
     for d in range(7):
-        on_day = day == d
-        n = int(on_day.sum())
-        if n < 4:
-            continue
-        gap = float(np.average(r[on_day], weights=w[on_day])) - overall
-        if abs(gap) > WEEKDAY_SHIFT_Z * scale / np.sqrt(n):
-            shifts[d] = gap
+        own = r[day == d] - overall
+        best_z = WEEKDAY_SHIFT_Z
+        for k in range(WEEKDAY_MIN_RUN, len(own) + 1):
+            latest, before = own[-k:], own[:-k]
+            compared = len(before) >= 2
+            gap = float(np.median(latest)) - (float(np.median(before)) if compared else 0.0)
+            z = abs(gap) / (scale * np.sqrt(1 / k + (1 / len(before) if compared else 0.0)))
+            if z > best_z:  # the change decides; the latest weeks' own level is kept
+                best_z, shifts[d] = z, float(np.median(latest))
     return shifts
 
 

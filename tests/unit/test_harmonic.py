@@ -85,10 +85,11 @@ def test_empty_days_bend_neither_the_curve_nor_the_level() -> None:
     assert np.abs(forecast.mean - truth).sum() / truth.sum() < 0.06
 
 
-def test_follows_a_weekday_that_changed_in_the_last_weeks() -> None:
+@pytest.mark.parametrize("since", ["2025-01-20", "2025-02-24"])  # eight weeks, three
+def test_follows_a_weekday_that_changed_in_the_last_weeks(since: str) -> None:
     rng = np.random.default_rng(9)
     index = pd.date_range("2023-01-02", "2025-03-16", freq="D")
-    changed = index >= pd.Timestamp("2025-01-20")
+    changed = index >= pd.Timestamp(since)
     sunday = np.asarray(index.day_of_week == 6)
     saturday = np.asarray(index.day_of_week == 5)
     mean = _expected(index) * np.where(changed & sunday, 2.0, 1.0) * np.where(

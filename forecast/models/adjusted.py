@@ -110,8 +110,9 @@ def learn_day_effects(daily: pd.Series, kinds: pd.Series) -> tuple[DayEffects, p
     normal_days = (kinds == NORMAL) & ~outages
     wide = same_weekday_median(daily, normal_days, _SURGE_WEEKS)
     surge_reference = np.fmax(reference, wide)
-    surges = _surges(daily, surge_reference)
-    ratio[surges] = ((daily + 0.5) / (surge_reference + 0.5))[surges]
+    surge_ratio = (daily + 0.5) / (surge_reference + 0.5)
+    surges = _surges(daily, surge_ratio, surge_reference)
+    ratio[surges] = surge_ratio[surges]
     lone = surges | outages
     ratio[(kinds == NORMAL) & ~lone] = np.nan
     known = ratio.dropna()
@@ -137,11 +138,10 @@ def learn_day_effects(daily: pd.Series, kinds: pd.Series) -> tuple[DayEffects, p
     return DayEffects(by_kind=by_kind, unseen_holiday=pooled), ratio
 
 
-def _surges(daily: pd.Series, reference: pd.Series) -> pd.Series:
-    """Ordinary days far above `reference`, beyond chance for counts of that size (an
-    outage storm, a viral post): rescaled like special days so that one day does not lift
-    the weeks after it."""
-    ratio = (daily + 0.5) / (reference + 0.5)
+def _surges(daily: pd.Series, ratio: pd.Series, reference: pd.Series) -> pd.Series:
+    """Ordinary days far above `reference` (`ratio` = daily over it), beyond chance for
+    counts of that size (an outage storm, a viral post): rescaled like special days so
+    that one day does not lift the weeks after it."""
     high = (ratio > _SURGE_RATIO) & (daily - reference > 4 * np.sqrt(reference.clip(lower=1)) + 10)
     index = pd.DatetimeIndex(daily.index)
     surge_days = index[high.to_numpy(dtype=bool)]

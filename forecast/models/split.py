@@ -14,6 +14,10 @@ from forecast.series import LEVELS, Forecast, Freq, History, make_forecast
 
 PROFILE_WEEKS = 8
 PROFILE_PSEUDO_COUNTS = 400.0
+# A slot's share is shrunk towards its neighbours' as if they lent it this many contacts
+# times the slot's minutes: 25 for an hour, 100 for a quarter (neighbours a quarter of an
+# hour apart are more alike than an hour apart).
+SLOT_PSEUDO_COUNT_MINUTES = 1500.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +78,8 @@ def _weekday_shares(y: pd.Series, freq: Freq) -> tuple[np.ndarray, np.ndarray]:
     split of recent actual totals it implies.
 
     Low-volume weekdays borrow strength from the profile pooled over all weekdays: each
-    weekday's shares are shrunk towards it in proportion to how few contacts it saw.
+    weekday's shares are shrunk towards it in proportion to how few contacts it saw; and
+    within a day, each sparse slot first borrows from its open neighbours (`_smoothed`).
     """
     recent = y[y.index > y.index[-1] - pd.Timedelta(weeks=PROFILE_WEEKS)]
     index = pd.DatetimeIndex(recent.index)
@@ -91,7 +96,8 @@ def _weekday_shares(y: pd.Series, freq: Freq) -> tuple[np.ndarray, np.ndarray]:
         np.full(per_day, 1.0 / per_day)
     volume = by_day.sum(axis=1)
     for weekday in range(7):
-        own = shares[weekday * per_day:(weekday + 1) * per_day]
+        own = _smoothed(shares[weekday * per_day:(weekday + 1) * per_day],
+                        by_day[weekday], SLOT_PSEUDO_COUNT_MINUTES / freq.minutes)
         if volume[weekday] == 0:
             shares[weekday * per_day:(weekday + 1) * per_day] = pooled
             continue
@@ -99,3 +105,19 @@ def _weekday_shares(y: pd.Series, freq: Freq) -> tuple[np.ndarray, np.ndarray]:
         mixed = weight * own + (1 - weight) * pooled * (own > 0 if weight > 0.9 else 1)
         shares[weekday * per_day:(weekday + 1) * per_day] = mixed / mixed.sum()
     return shares, totals * shares[slots]
+
+
+def _smoothed(own: np.ndarray, counts: np.ndarray, pseudo_counts: float) -> np.ndarray:
+    """A day's shares, each slot shrunk towards the mean of itself and its open neighbours
+    in proportion to how few contacts it saw; closed slots stay 0."""
+    open_ = own > 0
+    if open_.sum() < 3:
+        return own
+    kernel = np.array([1.0, 2.0, 1.0])
+    local = np.convolve(own * open_, kernel, mode="same") / np.maximum(
+        np.convolve(open_.astype(float), kernel, mode="same"), 1e-12)
+    weight = counts / (counts + pseudo_counts)
+    mixed = np.where(open_, weight * own + (1 - weight) * local, 0.0)
+    total = mixed.sum()
+    return mixed / total if total > 0 else own
+

@@ -79,7 +79,8 @@ def _weekday_shares(y: pd.Series, freq: Freq) -> tuple[np.ndarray, np.ndarray]:
 
     Low-volume weekdays borrow strength from the profile pooled over all weekdays: each
     weekday's shares are shrunk towards it in proportion to how few contacts it saw; and
-    within a day, each sparse slot first borrows from its open neighbours (`_smoothed`).
+    within a day, each sparse slot first borrows from its open neighbours, read against
+    the pooled profile (`_smoothed`).
     """
     recent = y[y.index > y.index[-1] - pd.Timedelta(weeks=PROFILE_WEEKS)]
     index = pd.DatetimeIndex(recent.index)
@@ -97,7 +98,7 @@ def _weekday_shares(y: pd.Series, freq: Freq) -> tuple[np.ndarray, np.ndarray]:
     volume = by_day.sum(axis=1)
     for weekday in range(7):
         own = _smoothed(shares[weekday * per_day:(weekday + 1) * per_day],
-                        by_day[weekday], SLOT_PSEUDO_COUNT_MINUTES / freq.minutes)
+                        by_day[weekday], SLOT_PSEUDO_COUNT_MINUTES / freq.minutes, pooled)
         if volume[weekday] == 0:
             shares[weekday * per_day:(weekday + 1) * per_day] = pooled
             continue
@@ -107,14 +108,17 @@ def _weekday_shares(y: pd.Series, freq: Freq) -> tuple[np.ndarray, np.ndarray]:
     return shares, totals * shares[slots]
 
 
-def _smoothed(own: np.ndarray, counts: np.ndarray, pseudo_counts: float) -> np.ndarray:
-    """A day's shares, each slot shrunk towards the mean of itself and its open neighbours
-    in proportion to how few contacts it saw; closed slots stay 0."""
-    open_ = own > 0
+def _smoothed(own: np.ndarray, counts: np.ndarray, pseudo_counts: float,
+              pooled: np.ndarray) -> np.ndarray:
+    """A day's shares, each slot shrunk in proportion to how few contacts it saw towards
+    the pooled profile times the mean ratio to it of itself and its open neighbours, so a
+    rush or dip every weekday shares is kept while noise is smoothed; closed slots stay 0."""
+    open_ = (own > 0) & (pooled > 0)
     if open_.sum() < 3:
         return own
     kernel = np.array([1.0, 2.0, 1.0])
-    local = np.convolve(own * open_, kernel, mode="same") / np.maximum(
+    ratio = np.divide(own, pooled, out=np.zeros_like(own), where=open_)
+    local = pooled * np.convolve(ratio, kernel, mode="same") / np.maximum(
         np.convolve(open_.astype(float), kernel, mode="same"), 1e-12)
     weight = counts / (counts + pseudo_counts)
     mixed = np.where(open_, weight * own + (1 - weight) * local, 0.0)

@@ -97,11 +97,11 @@ def _weekday_shares(y: pd.Series, freq: Freq) -> tuple[np.ndarray, np.ndarray]:
         np.full(per_day, 1.0 / per_day)
     volume = by_day.sum(axis=1)
     for weekday in range(7):
-        own = _smoothed(shares[weekday * per_day:(weekday + 1) * per_day],
-                        by_day[weekday], SLOT_PSEUDO_COUNT_MINUTES / freq.minutes, pooled)
         if volume[weekday] == 0:
             shares[weekday * per_day:(weekday + 1) * per_day] = pooled
             continue
+        own = _smoothed(shares[weekday * per_day:(weekday + 1) * per_day],
+                        by_day[weekday], SLOT_PSEUDO_COUNT_MINUTES / freq.minutes, pooled)
         weight = volume[weekday] / (volume[weekday] + PROFILE_PSEUDO_COUNTS)
         mixed = weight * own + (1 - weight) * pooled * (own > 0 if weight > 0.9 else 1)
         shares[weekday * per_day:(weekday + 1) * per_day] = mixed / mixed.sum()
@@ -124,4 +124,3 @@ def _smoothed(own: np.ndarray, counts: np.ndarray, pseudo_counts: float,
     mixed = np.where(open_, weight * own + (1 - weight) * local, 0.0)
     total = mixed.sum()
     return mixed / total if total > 0 else own
-

@@ -7,6 +7,8 @@ table shows how close every model comes to the noise floor (the WAPE of forecast
 true mean), next to the seasonal-naive, 8-week-average and Prophet baselines:
 
 - `level_shift`: volume steps up or down by 40-60% two weeks before the first origin;
+- `recent_shift`: sixteen younger queues (five months) stepping up by 50% or down by 35%
+  one to six weeks before the first origin;
 - `trend`: steady growth (+40% a year) or decline (-25% a year) over two years;
 - `low_volume`: 0.2 to 5 inquiries a day, mostly zeros on the quietest queues;
 - `holidays_BR`, `holidays_JP`, `holidays_CN`: two years of a weekday-heavy queue that
@@ -103,6 +105,18 @@ def _level_shift(index: pd.DatetimeIndex, n: int) -> np.ndarray:
     return np.where(index >= at, factor, 1.0)
 
 
+RECENT_SHIFT_DAYS = (7, 10, 14, 17, 21, 28, 35, 42)
+
+
+def _recent_shift(index: pd.DatetimeIndex, n: int) -> np.ndarray:
+    """Series n steps up (x1.5, even n) or down (x0.65) RECENT_SHIFT_DAYS[n // 2 % 8] days
+    before the first origin: one to six weeks of the new level at the first origin, five
+    to twelve at the last."""
+    first_origin = END + pd.Timedelta(days=1) - pd.Timedelta(days=3 * 28)
+    at = first_origin - pd.Timedelta(days=RECENT_SHIFT_DAYS[n // 2 % len(RECENT_SHIFT_DAYS)])
+    return np.where(index >= at, 1.5 if n % 2 == 0 else 0.65, 1.0)
+
+
 def _trend(index: pd.DatetimeIndex, n: int) -> np.ndarray:
     """Series alternate between steady growth (+40% a year) and decline (-25% a year)."""
     years = np.asarray((index - END) / pd.Timedelta(days=365.25), dtype=float)
@@ -196,6 +210,9 @@ def _with_detected_country(name: str, freq: Freq, pair: tuple[dict[SeriesKey, pd
 SCENARIOS: dict[str, Callable[[], ds.Dataset]] = {
     "level_shift": lambda: _with_detected_country(
         "level_shift", Freq.DAILY, _daily([300, 120, 60, 25], 2 * 365, shift=_level_shift)),
+    "recent_shift": lambda: _with_detected_country(
+        "recent_shift", Freq.DAILY, _daily([300, 120, 60, 25] * 4, 150 + 3 * 28,
+                                           shift=_recent_shift)),
     "trend": lambda: _with_detected_country(
         "trend", Freq.DAILY, _daily([300, 120, 60, 25], 2 * 365, shift=_trend)),
     "low_volume": lambda: _with_detected_country(

@@ -26,6 +26,7 @@ from forecast.calendar import (
     ratio_to_neighbouring_weeks,
     same_weekday_median,
 )
+from forecast.level_shift import recent_level_shift
 from forecast.models.base import Fitted, Forecaster
 from forecast.series import LEVELS, Forecast, History, make_forecast
 
@@ -215,6 +216,10 @@ class CalendarAdjusted:
 
     inner: Forecaster
     name: str = ""
+    # Move the days before a recent level shift to the new level. Off for models of the
+    # yearly season: a shift read against the weeks before it holds the season's own
+    # rise or fall too, and they follow a new level their own way.
+    follow_level_shifts: bool = True
 
     def fit(self, history: History) -> _FittedAdjusted:
         daily, day_of = _daily_totals(history)
@@ -222,8 +227,23 @@ class CalendarAdjusted:
         kinds = _kinds_for(history, pd.DatetimeIndex(daily.index), off)
         effects, ratio = learn_day_effects(daily, kinds)
         cleaned = _normalised_history(history, day_of, ratio)
+        if self.follow_level_shifts:
+            cleaned = _at_recent_level(cleaned, day_of, (kinds == NORMAL) & ratio.isna())
         inner = self.inner.fit(replace(history, y=cleaned))
         return _FittedAdjusted(inner, history, effects, off, self.name or self.inner.name)
+
+
+def _at_recent_level(values: pd.Series, day_of: pd.DatetimeIndex, ordinary: pd.Series
+                     ) -> pd.Series:
+    """`values` with the days before a recent level shift moved to the new level, so every
+    model (an 8-week average too) forecasts from where the queue is now."""
+    daily = values.groupby(day_of).sum(min_count=1)
+    daily.index = pd.DatetimeIndex(daily.index)
+    daily = daily.reindex(pd.date_range(daily.index.min(), daily.index.max(), freq="D"))
+    shift = recent_level_shift(daily, ordinary)
+    if shift is None:
+        return values
+    return values.where(np.asarray(day_of >= shift.start), values * shift.factor)
 
 
 def _normalised_history(history: History, day_of: pd.DatetimeIndex, ratio: pd.Series) -> pd.Series:

@@ -45,9 +45,10 @@ def _candidates(history: History) -> list[Forecaster]:
                                        name="split_week_average"))
     if long_daily:
         models += [
-            CalendarAdjusted(YearlyAdjusted(WeekAverage(weeks=8)), name="week_average_yoy"),
-            CalendarAdjusted(YearlyAdjusted(Ets()), name="ets_yoy"),
-            CalendarAdjusted(Harmonic(), name="harmonic"),
+            CalendarAdjusted(YearlyAdjusted(WeekAverage(weeks=8)), name="week_average_yoy",
+                             follow_level_shifts=False),
+            CalendarAdjusted(YearlyAdjusted(Ets()), name="ets_yoy", follow_level_shifts=False),
+            CalendarAdjusted(Harmonic(), name="harmonic", follow_level_shifts=False),
         ]
     return models
 
@@ -73,15 +74,17 @@ MODELS: dict[str, Builder] = {
     "split_week_average": lambda _f, _h: CalendarAdjusted(
         DailySplit(WeekAverage(weeks=8)), name="split_week_average"),
     "week_average_yoy": lambda _f, _h: CalendarAdjusted(
-        YearlyAdjusted(WeekAverage(weeks=8)), name="week_average_yoy"),
+        YearlyAdjusted(WeekAverage(weeks=8)), name="week_average_yoy", follow_level_shifts=False),
     "ets_yoy": lambda freq, _h: CalendarAdjusted(
-        YearlyAdjusted(DailySplit(Ets()) if freq.is_intraday else Ets()), name="ets_yoy"),
+        YearlyAdjusted(DailySplit(Ets()) if freq.is_intraday else Ets()), name="ets_yoy",
+        follow_level_shifts=False),
     "seasonal_naive_cal": lambda _f, _h: CalendarAdjusted(SeasonalNaive(),
                                                           name="seasonal_naive_cal"),
     "week_average_cal": lambda _f, _h: CalendarAdjusted(WeekAverage(weeks=8),
                                                         name="week_average_cal"),
     "harmonic": lambda freq, _h: CalendarAdjusted(
-        DailySplit(Harmonic()) if freq.is_intraday else Harmonic(), name="harmonic"),
+        DailySplit(Harmonic()) if freq.is_intraday else Harmonic(), name="harmonic",
+        follow_level_shifts=False),
     "auto": lambda _f, horizon: AutoModel(_candidates, _fallbacks, horizon),
 }
 

@@ -1,0 +1,182 @@
+"""Recent level shifts: a queue whose volume stepped up or down in its last weeks (a new
+client, a product withdrawn, a category renamed away) and stays there.
+
+Every day from one to eight weeks before the end is tried as the first day of a new
+level. Each ordinary day after it is read against the median of its weekday over the
+eight weeks before it; the shift is the ratio of the sums. It counts when it is:
+- beyond the day-to-day noise of those reference weeks (`SHIFT_Z` standard errors of
+  the mean log ratio, the noise no less than a Poisson count's) and large (`MIN_CHANGE`);
+- on the same side on most days after it, in the later half of them at least half as
+  far out as in the earlier, and in the last week at least half as far as over all (a
+  campaign that ended, a monthly peak fading, is not a new level);
+- read against weeks of one level (their halves, and their last two weeks against the
+  rest: a step further back, inside them, is not a new one).
+A queue gone silent counts after two weeks, not one (a closure, a broken export). Of the
+days that pass, the start is the one whose shift is surely the largest (mean log ratio
+less two standard errors): an earlier day would mix old days into the new level, a
+later one read it from fewer days.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from numpy.lib.stride_tricks import sliding_window_view
+
+MIN_DAYS_AFTER = 7
+MAX_DAYS_AFTER = 56
+REFERENCE_WEEKS = 8
+MIN_REFERENCE_DAYS = 14
+SHIFT_Z = 4.5
+MIN_CHANGE = 0.2  # |log ratio|: about +22% or -18%
+MIN_AGREEMENT = 0.8  # share of the days after on the side of the shift
+COLLAPSE = 0.15  # a level this low (a category no longer used) needs two weeks to count
+COLLAPSE_DAYS = 14
+_MAD_TO_SD = 1.4826
+
+
+@dataclass(frozen=True, slots=True)
+class LevelShift:
+    """Volume from `start` on is `factor` x the level before it."""
+
+    start: pd.Timestamp
+    factor: float
+    z: float
+
+
+def recent_level_shift(daily: pd.Series, ordinary: pd.Series) -> LevelShift | None:
+    """The clearest recent shift of `daily` totals (a regular daily index; NaN for days
+    not observed), reading only days where `ordinary` is true (no holiday, event or
+    outage); None when there is none."""
+    index = pd.DatetimeIndex(daily.index)
+    values = daily.to_numpy(dtype=float)
+    usable = ordinary.reindex(index, fill_value=False).to_numpy(dtype=bool) & np.isfinite(values)
+    n = len(values)
+    starts = np.arange(max(n - MAX_DAYS_AFTER, MIN_REFERENCE_DAYS), n - MIN_DAYS_AFTER + 1)
+    if not len(starts):
+        return None
+    tried = _Candidates(np.where(usable, values, np.nan), starts)
+    passing = tried.passing()
+    if not passing.any():
+        return None
+    best = int(np.argmax(np.where(passing, tried.surely, -np.inf)))
+    return LevelShift(index[starts[best]], float(tried.factor[best]), float(tried.z[best]))
+
+
+class _Candidates:
+    """Every start tried at once: row k reads the days from `starts[k]` on against the
+    weekday medians of the `REFERENCE_WEEKS` weeks before it."""
+
+    def __init__(self, values: npt.NDArray[np.float64], starts: npt.NDArray[np.int64]) -> None:
+        n = len(values)
+        typical, noise = _reference_weeks(values, starts)
+        self.reference_days = np.isfinite(noise).sum(axis=(1, 2))
+        self.drift = np.fmax(_drift(noise, REFERENCE_WEEKS // 2),
+                             _drift(noise, REFERENCE_WEEKS - 2))
+        counting = np.sqrt(_nanmean(np.where(np.isfinite(noise), 1.0 / (
+            typical[:, None, :] + 0.5), np.nan), (1, 2)))  # a Poisson count's own noise
+        spread = np.fmax(_MAD_TO_SD * _nanmedian(np.abs(noise), (1, 2)), counting)
+        # The days after each start, on one grid: the last n - starts.min() days.
+        tail = np.arange(starts.min(), n)
+        position = tail[None, :] - starts[:, None]
+        expected = np.take_along_axis(typical, np.mod(position, 7), axis=1)
+        observed = np.broadcast_to(values[tail], expected.shape)
+        after = (position >= 0) & np.isfinite(observed) & (np.nan_to_num(expected) > 0)
+        obs, exp = np.where(after, observed, 0.0), np.where(after, expected, 0.0)
+        change = np.where(after, _log_ratio(obs, exp), np.nan)
+        self.days = after.sum(axis=1)
+        self.mean_change = _nanmean(change, 1)
+        self.error = spread / np.sqrt(np.maximum(self.days, 1))
+        self.z = self.mean_change / self.error
+        self.surely = np.abs(self.mean_change) - 2 * self.error
+        with np.errstate(all="ignore"):
+            self.factor = obs.sum(axis=1) / exp.sum(axis=1)
+        side = np.sign(self.mean_change)[:, None]
+        self.agreement = (np.where(after, np.sign(change) == side, False).sum(axis=1)
+                          / np.maximum(self.days, 1))
+        outward = side * change  # how far out each day is, on the side of the shift
+        last_week = after & (tail >= n - 7)[None, :]
+        later = after & (np.cumsum(after, axis=1) > self.days[:, None] // 2)
+        self.last_week_change = _nanmean(np.where(last_week, outward, np.nan), 1)
+        self.later_change = _nanmean(np.where(later, outward, np.nan), 1)
+        self.earlier_change = _nanmean(np.where(after & ~later, outward, np.nan), 1)
+        fortnight = after & (tail >= n - COLLAPSE_DAYS)[None, :]
+        self.silent_week = _ratio_over(obs, exp, last_week) < COLLAPSE
+        self.silent_fortnight = (_ratio_over(obs, exp, fortnight) < COLLAPSE) & (
+            n - starts >= COLLAPSE_DAYS)
+
+    def passing(self) -> npt.NDArray[np.bool_]:
+        """Starts whose shift counts (see the module docstring)."""
+        size = np.abs(self.mean_change)
+        with np.errstate(invalid="ignore"):
+            return np.asarray(
+                (self.days >= MIN_DAYS_AFTER) & (self.reference_days >= MIN_REFERENCE_DAYS)
+                & (np.abs(np.nan_to_num(self.z)) >= SHIFT_Z)
+                & (np.abs(np.log(np.fmax(np.nan_to_num(self.factor), 1e-9))) >= MIN_CHANGE)
+                & (self.agreement >= MIN_AGREEMENT)
+                & (np.nan_to_num(self.last_week_change) >= 0.5 * size)
+                & (np.nan_to_num(self.later_change) >= 0.5 * np.nan_to_num(self.earlier_change))
+                & (np.nan_to_num(self.drift) <= 0.5 * size)
+                & (~self.silent_week | self.silent_fortnight), dtype=bool)
+
+
+def _reference_weeks(values: npt.NDArray[np.float64], starts: npt.NDArray[np.int64]
+                     ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Per start: the median of each weekday position over the weeks before it (NaN with
+    fewer than two days), shape (starts, 7); and each of those days' log ratio to it
+    (NaN where not read), shape (starts, weeks, 7)."""
+    width = 7 * REFERENCE_WEEKS
+    padded = np.concatenate((np.full(width, np.nan), values))
+    weeks = sliding_window_view(padded, width)[starts].reshape(len(starts), REFERENCE_WEEKS, 7)
+    known = np.isfinite(weeks).sum(axis=1)
+    typical = np.where(known >= 2, _nanmedian(weeks, axis=1), np.nan)
+    reference = np.broadcast_to(typical[:, None, :], weeks.shape)
+    read = np.isfinite(weeks) & (np.nan_to_num(reference) > 0)
+    noise = np.where(read, _log_ratio(np.nan_to_num(weeks), np.nan_to_num(reference)), np.nan)
+    return typical, noise
+
+
+def _drift(noise: npt.NDArray[np.float64], weeks: int) -> npt.NDArray[np.float64]:
+    """How far the reference's weeks from `weeks` on sit from its weeks before them."""
+    return np.asarray(np.abs(_nanmean(noise[:, weeks:], (1, 2))
+                             - _nanmean(noise[:, :weeks], (1, 2))), dtype=float)
+
+
+def _ratio_over(observed: npt.NDArray[np.float64], expected: npt.NDArray[np.float64],
+                mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:
+    total = np.where(mask, expected, 0.0).sum(axis=1)
+    with np.errstate(all="ignore"):
+        return np.asarray(np.where(total > 0, np.where(mask, observed, 0.0).sum(axis=1) / total,
+                                   np.inf), dtype=float)
+
+
+def _nanmedian(values: npt.NDArray[np.float64], axis: int | tuple[int, ...]
+               ) -> npt.NDArray[np.float64]:
+    with np.errstate(all="ignore"), _quiet():
+        return np.asarray(np.nanmedian(values, axis=axis), dtype=float)
+
+
+def _nanmean(values: npt.NDArray[np.float64], axis: int | tuple[int, ...]
+             ) -> npt.NDArray[np.float64]:
+    with np.errstate(all="ignore"), _quiet():
+        return np.asarray(np.nanmean(values, axis=axis), dtype=float)
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """All-NaN rows (a start with nothing to read) are expected, not worth a warning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
+
+
+def _log_ratio(observed: npt.NDArray[np.float64],
+               expected: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    with np.errstate(all="ignore"):
+        return np.asarray(np.log((observed + 0.5) / (expected + 0.5)), dtype=float)

@@ -1,0 +1,97 @@
+"""Recent level shifts: found where the queue stepped and stays, not in noise or bumps."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecast.level_shift import recent_level_shift
+from forecast.models.adjusted import CalendarAdjusted
+from forecast.models.naive import WeekAverage
+from forecast.openhours import prepare_history
+from forecast.series import LEVELS, Freq, SeriesKey
+
+WEEKLY = np.array([1.2, 1.1, 1.0, 1.0, 0.9, 0.5, 0.3])
+INDEX = pd.date_range("2025-01-06", periods=20 * 7, freq="D")  # 20 weeks from a Monday
+EVERY_DAY = pd.Series(True, index=INDEX)
+
+
+def counts(seed: int, level: float = 80.0, factor: np.ndarray | float = 1.0) -> pd.Series:
+    rng = np.random.default_rng(seed)
+    mean = level * WEEKLY[INDEX.day_of_week] * factor
+    return pd.Series(rng.poisson(mean).astype(float), index=INDEX)
+
+
+def stepped(days_before_end: int, factor: float) -> np.ndarray:
+    return np.where(np.arange(len(INDEX)) >= len(INDEX) - days_before_end, factor, 1.0)
+
+
+@pytest.mark.parametrize(("days", "factor"), [(10, 1.5), (21, 0.6), (45, 1.4)])
+def test_a_step_that_stays_is_found_where_it_began(days: int, factor: float) -> None:
+    for seed in range(3):
+        shift = recent_level_shift(counts(seed, factor=stepped(days, factor)), EVERY_DAY)
+        assert shift is not None
+        assert abs((INDEX[-days] - shift.start).days) <= 2
+        assert shift.factor == pytest.approx(factor, rel=0.1)
+
+
+@pytest.mark.parametrize("level", [3.0, 20.0, 80.0, 600.0])
+def test_steady_queues_have_no_shift(level: float) -> None:
+    for seed in range(10):
+        assert recent_level_shift(counts(seed, level), EVERY_DAY) is None
+
+
+def test_steady_growth_is_not_a_step() -> None:
+    growth = np.exp(np.log(1.3) * np.arange(len(INDEX)) / 365)  # +30% a year
+    for seed in range(5):
+        assert recent_level_shift(counts(seed, factor=growth), EVERY_DAY) is None
+
+
+def test_a_campaign_that_ended_is_not_a_new_level() -> None:
+    bump = np.ones(len(INDEX))
+    bump[-21:-7] = 1.8  # two busy weeks, then a normal last week
+    for seed in range(5):
+        assert recent_level_shift(counts(seed, factor=bump), EVERY_DAY) is None
+
+
+def test_a_peak_fading_over_the_last_days_is_not_a_new_level() -> None:
+    fading = np.ones(len(INDEX))
+    fading[-7:] = 1 + 0.6 * np.exp(-np.arange(7) / 2)  # bills out on the 1st: x1.6 fading
+    for seed in range(5):
+        assert recent_level_shift(counts(seed, factor=fading), EVERY_DAY) is None
+
+
+def test_a_step_older_than_the_weeks_read_is_not_found_again() -> None:
+    for seed in range(5):
+        shift = recent_level_shift(counts(seed, factor=stepped(70, 1.6)), EVERY_DAY)
+        assert shift is None
+
+
+def test_a_category_gone_quiet_needs_two_weeks() -> None:
+    assert recent_level_shift(counts(0, factor=stepped(10, 0.0)), EVERY_DAY) is None
+    shift = recent_level_shift(counts(0, factor=stepped(21, 0.0)), EVERY_DAY)
+    assert shift is not None and shift.factor == 0.0
+
+
+def test_days_that_are_not_ordinary_are_not_read() -> None:
+    closed = counts(0, factor=stepped(12, 0.0))
+    ordinary = pd.Series(INDEX < INDEX[-12], index=INDEX)  # a known holiday break
+    assert recent_level_shift(closed, EVERY_DAY) is None  # under two weeks anyway
+    assert recent_level_shift(counts(0, factor=stepped(20, 0.4)), ordinary.shift(
+        -8, fill_value=False)) is None  # only 4 ordinary days after the step
+
+
+def test_every_model_forecasts_from_the_new_level() -> None:
+    key = SeriesKey("refunds", "")
+    before, after = 100.0 * WEEKLY, 60.0 * WEEKLY
+    exact = pd.Series(100.0 * WEEKLY[INDEX.day_of_week] * stepped(17, 0.6), index=INDEX)
+    history, _ = prepare_history(exact, key, Freq.DAILY)
+    plain = WeekAverage(weeks=8).fit(history).predict(7, LEVELS)
+    adjusted = CalendarAdjusted(WeekAverage(weeks=8)).fit(history).predict(7, LEVELS)
+    assert plain.mean.sum() > 1.2 * after.sum()  # half the eight weeks at the old level
+    np.testing.assert_allclose(adjusted.mean, after, rtol=0.05)
+    steady = pd.Series(100.0 * WEEKLY[INDEX.day_of_week], index=INDEX)
+    history, _ = prepare_history(steady, key, Freq.DAILY)
+    adjusted = CalendarAdjusted(WeekAverage(weeks=8)).fit(history).predict(7, LEVELS)
+    np.testing.assert_allclose(adjusted.mean, before, rtol=0.01)

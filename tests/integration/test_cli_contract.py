@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -192,6 +193,28 @@ def test_holidays_come_from_the_data_unless_turned_off(tmp_path: Path) -> None:
         thanksgiving[holidays] = frame.loc["2025-11-27", "yhat"]
     assert thanksgiving[None] < 0.2 * 400
     assert thanksgiving["none"] == pytest.approx(400, rel=0.05)
+
+
+def test_a_level_that_moved_weeks_ago_is_forecast_from_where_it_is_now(tmp_path: Path) -> None:
+    days = pd.date_range("2025-06-02", periods=20 * 7, freq="D")
+    weekly = pd.Series([1.2, 1.1, 1.0, 1.0, 0.9, 0.5, 0.3])[days.day_of_week].to_numpy()
+    recent = days >= days[-21]
+    rng = np.random.default_rng(3)
+    levels = {"orders": np.where(recent, 60.0, 120.0),  # a client moved to self-service
+              "legacy-card": np.where(recent, 0.0, 40.0),  # a product withdrawn
+              "billing": np.full(len(days), 90.0)}
+    source = tmp_path / "in.csv"
+    pd.concat([pd.DataFrame({"ts": days.strftime("%Y-%m-%d"), "category": name,
+                             "count": rng.poisson(level * weekly)})
+               for name, level in levels.items()]).to_csv(source, index=False)
+    out = tmp_path / "fc.csv"
+    done = _vocast("forecast", "--input", str(source), "--freq", "D", "--horizon", "28",
+                   "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    weekly_total = pd.read_csv(out).groupby("category")["yhat"].sum() / 4
+    assert weekly_total["orders"] == pytest.approx(60 * weekly.sum() / len(days) * 7, rel=0.15)
+    assert weekly_total["legacy-card"] < 1.0
+    assert weekly_total["billing"] == pytest.approx(90 * weekly.sum() / len(days) * 7, rel=0.1)
 
 
 def test_a_cutoff_inside_an_interval_forecasts_that_whole_interval(tmp_path: Path) -> None:

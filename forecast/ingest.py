@@ -144,7 +144,8 @@ _REGIONS = ("Europe", "America", "Asia", "Australia", "Pacific", "Africa", "Atla
 
 
 def timestamp_formatter(sample: str) -> Callable[[pd.Series], pd.Series]:
-    """Format stamps like `sample` (date only, 'T' or ' ' separator, seconds, offset)."""
+    """Format stamps like `sample` (date only, 'T' or ' ' separator, seconds, offset as
+    +09:00, +0900 or Z)."""
     text = sample.strip()
     if len(text) == 10:
         return lambda ts: ts.dt.strftime("%Y-%m-%d")
@@ -152,10 +153,17 @@ def timestamp_formatter(sample: str) -> Callable[[pd.Series], pd.Series]:
     clock = text[11:]
     has_seconds = len(clock) >= 8 and clock[5:6] == ":"
     pattern = f"%Y-%m-%d{sep}%H:%M" + (":%S" if has_seconds else "")
-    if _offsets(pd.Series([text])).notna().iloc[0]:
-        return lambda ts: ts.dt.strftime(pattern + "%z").str.replace(
-            r"([+-]\d\d)(\d\d)$", r"\1:\2", regex=True)
-    return lambda ts: ts.dt.strftime(pattern)
+    if not _offsets(pd.Series([text])).notna().iloc[0]:
+        return lambda ts: ts.dt.strftime(pattern)
+    colon = text[-3:-2] == ":" or text.endswith("Z")  # +09:00, not +0900
+
+    def written(ts: pd.Series) -> pd.Series:
+        if text.endswith("Z") and str(ts.dt.tz) in ("UTC", "Etc/UTC"):
+            return ts.dt.strftime(pattern) + "Z"  # UTC written as Z stays so
+        stamps = ts.dt.strftime(pattern + "%z")
+        return stamps.str.replace(r"([+-]\d\d)(\d\d)$", r"\1:\2", regex=True) if colon else stamps
+
+    return written
 
 
 def to_local(ts: pd.Series, timezone: str) -> pd.Series:

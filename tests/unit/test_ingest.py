@@ -100,6 +100,21 @@ def test_output_stamps_follow_the_input_format(sample: str, expected: str) -> No
     assert timestamp_formatter(sample)(stamps).iloc[0] == expected
 
 
+@pytest.mark.parametrize(
+    ("sample", "expected"),
+    [
+        ("2026-03-02T09:00:00+09:00", "2026-03-02T18:30:00+09:00"),
+        ("2026-03-02T09:00:00+0900", "2026-03-02T18:30:00+0900"),
+        ("2026-03-02T09:00:00Z", "2026-03-02T09:30:00Z"),
+    ],
+)
+def test_output_stamps_keep_the_way_the_input_writes_its_offset(sample: str,
+                                                                 expected: str) -> None:
+    stamps = pd.Series(pd.to_datetime(["2026-03-02T09:30:00Z"]))
+    zone = "UTC" if sample.endswith("Z") else "Asia/Seoul"
+    assert timestamp_formatter(sample)(stamps.dt.tz_convert(zone)).iloc[0] == expected
+
+
 def test_stamps_whose_offset_changes_for_daylight_saving_are_parsed_in_utc() -> None:
     stamps = pd.Series(["2026-03-28T09:00:00+01:00", "2026-03-30T09:00:00+02:00"])
     parsed = parse_timestamps(stamps)

@@ -237,10 +237,14 @@ def _at_recent_level(values: pd.Series, day_of: pd.DatetimeIndex, ordinary: pd.S
                      ) -> pd.Series:
     """`values` with the days before a recent level shift moved to the new level, so every
     model (an 8-week average too) forecasts from where the queue is now."""
-    daily = values.groupby(day_of).sum(min_count=1)
+    by_day = values.groupby(day_of)
+    daily = by_day.sum(min_count=1)
     daily.index = pd.DatetimeIndex(daily.index)
     daily = daily.reindex(pd.date_range(daily.index.min(), daily.index.max(), freq="D"))
-    shift = recent_level_shift(daily, ordinary)
+    stamps = by_day.size()
+    whole = pd.Series(stamps.to_numpy() == stamps.max(), index=pd.DatetimeIndex(stamps.index))
+    # A day cut short (a file exported at noon) is no measure of the day's level.
+    shift = recent_level_shift(daily, ordinary & whole.reindex(ordinary.index, fill_value=False))
     if shift is None:
         return values
     return values.where(np.asarray(day_of >= shift.start), values * shift.factor)

@@ -9,6 +9,7 @@ import pytest
 from forecast.level_shift import recent_level_shift
 from forecast.models.adjusted import CalendarAdjusted
 from forecast.models.naive import WeekAverage
+from forecast.models.split import DailySplit
 from forecast.openhours import prepare_history
 from forecast.series import LEVELS, Freq, SeriesKey
 
@@ -95,3 +96,19 @@ def test_every_model_forecasts_from_the_new_level() -> None:
     history, _ = prepare_history(steady, key, Freq.DAILY)
     adjusted = CalendarAdjusted(WeekAverage(weeks=8)).fit(history).predict(7, LEVELS)
     np.testing.assert_allclose(adjusted.mean, before, rtol=0.01)
+
+
+def test_a_file_cut_at_noon_still_shows_the_new_level() -> None:
+    rng = np.random.default_rng(5)
+    index = pd.date_range("2025-01-06", periods=10 * 7 * 24, freq="h")
+    open_hours = (index.hour >= 8) & (index.hour < 20)
+    step = np.where(index >= index[-1].normalize() - pd.Timedelta(days=7), 1.6, 1.0)
+    mean = np.where(open_hours, 12.0 * WEEKLY[index.day_of_week] * step, 0.0)
+    counts = pd.Series(rng.poisson(mean).astype(float), index=index)
+    cut = counts[counts.index < index[-1].normalize() + pd.Timedelta(hours=12)]
+    history, _ = prepare_history(cut, SeriesKey("orders", ""), Freq.H60)
+    model = CalendarAdjusted(DailySplit(WeekAverage(weeks=8)))
+    forecast = model.fit(history).predict(12 + 7 * 24, LEVELS)
+    week = forecast.mean[12:].sum()
+    # The half day cut at noon is no measure of the level: read as one, 10% lower.
+    assert week == pytest.approx(1.6 * 12.0 * 12 * WEEKLY.sum(), rel=0.05)

@@ -11,7 +11,8 @@ eight weeks before it; the shift is the ratio of the sums. It counts when it is:
   campaign that ended, a monthly peak fading, is not a new level);
 - read against weeks of one level (their halves, and their last two weeks against the
   rest: a step further back, inside them, is not a new one).
-A queue gone silent counts after two weeks, not one (a closure, a broken export). Of the
+A queue gone silent counts after two weeks, not one (a closure, a broken export); a step
+the same days took a year before is the season (a Christmas lull), not a level. Of the
 days that pass, the start is the one whose shift is surely the largest (mean log ratio
 less two standard errors): an earlier day would mix old days into the new level, a
 later one read it from fewer days.
@@ -38,6 +39,7 @@ MIN_CHANGE = 0.2  # |log ratio|: about +22% or -18%
 MIN_AGREEMENT = 0.8  # share of the days after on the side of the shift
 COLLAPSE = 0.15  # a level this low (a category no longer used) needs two weeks to count
 COLLAPSE_DAYS = 14
+YEAR_DAYS = 364
 _MAD_TO_SD = 1.4826
 
 
@@ -61,12 +63,28 @@ def recent_level_shift(daily: pd.Series, ordinary: pd.Series) -> LevelShift | No
     starts = np.arange(max(n - MAX_DAYS_AFTER, MIN_REFERENCE_DAYS), n - MIN_DAYS_AFTER + 1)
     if not len(starts):
         return None
-    tried = _Candidates(np.where(usable, values, np.nan), starts)
+    read = np.where(usable, values, np.nan)
+    tried = _Candidates(read, starts)
     passing = tried.passing()
     if not passing.any():
         return None
     best = int(np.argmax(np.where(passing, tried.surely, -np.inf)))
-    return LevelShift(index[starts[best]], float(tried.factor[best]), float(tried.z[best]))
+    factor = float(tried.factor[best])
+    if _seen_a_year_before(read, int(starts[best]), factor):
+        return None
+    return LevelShift(index[starts[best]], factor, float(tried.z[best]))
+
+
+def _seen_a_year_before(values: npt.NDArray[np.float64], start: int, factor: float) -> bool:
+    """Whether the same days a year before (52 weeks) stepped the same way, at least half
+    as far: the season (a Christmas lull, a tax-season rush), not a new level."""
+    earlier = start - YEAR_DAYS
+    if earlier < MIN_REFERENCE_DAYS or factor <= 0:
+        return False
+    then = _Candidates(values[:len(values) - YEAR_DAYS], np.array([earlier]))
+    before = float(then.factor[0])
+    return bool(np.isfinite(before) and before > 0
+                and np.log(before) * np.log(factor) >= 0.5 * np.log(factor) ** 2)
 
 
 class _Candidates:

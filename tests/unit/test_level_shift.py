@@ -112,3 +112,18 @@ def test_a_file_cut_at_noon_still_shows_the_new_level() -> None:
     week = forecast.mean[12:].sum()
     # The half day cut at noon is no measure of the level: read as one, 10% lower.
     assert week == pytest.approx(1.6 * 12.0 * 12 * WEEKLY.sum(), rel=0.05)
+
+
+def test_a_lull_the_same_weeks_a_year_before_is_the_season_not_a_level() -> None:
+    days = pd.date_range("2023-01-02", "2024-12-31", freq="D")
+    lull = ((days.month == 12) & (days.day >= 17)) | ((days.month == 1) & (days.day <= 2))
+    stepped_now = days >= pd.Timestamp("2024-12-10")
+    rng = np.random.default_rng(2)
+    every_day = pd.Series(True, index=days)
+    base = 80.0 * WEEKLY[days.day_of_week]
+    seasonal = pd.Series(rng.poisson(base * np.where(lull, 0.6, 1.0)).astype(float), index=days)
+    assert recent_level_shift(seasonal, every_day) is None
+    assert recent_level_shift(seasonal[days >= "2024-03-01"], every_day) is not None  # < a year
+    new = pd.Series(rng.poisson(base * np.where(stepped_now, 0.6, 1.0)).astype(float), index=days)
+    shift = recent_level_shift(new, every_day)
+    assert shift is not None and shift.factor == pytest.approx(0.6, rel=0.1)

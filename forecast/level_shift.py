@@ -79,12 +79,13 @@ def _seen_a_year_before(values: npt.NDArray[np.float64], start: int, factor: flo
     """Whether the same days a year before (52 weeks) stepped the same way, at least half
     as far: the season (a Christmas lull, a tax-season rush), not a new level."""
     earlier = start - YEAR_DAYS
-    if earlier < MIN_REFERENCE_DAYS or factor <= 0:
+    if earlier < MIN_REFERENCE_DAYS:
         return False
-    then = _Candidates(values[:len(values) - YEAR_DAYS], np.array([earlier]))
-    before = float(then.factor[0])
-    return bool(np.isfinite(before) and before > 0
-                and np.log(before) * np.log(factor) >= 0.5 * np.log(factor) ** 2)
+    before = float(_Candidates(values[:len(values) - YEAR_DAYS], np.array([earlier])).factor[0])
+    if not np.isfinite(before):
+        return False
+    now, then = np.log(max(factor, COLLAPSE / 3)), np.log(max(before, COLLAPSE / 3))  # closed: 0.05
+    return bool(now * then >= 0.5 * now**2)
 
 
 class _Candidates:

@@ -123,6 +123,8 @@ def test_a_lull_the_same_weeks_a_year_before_is_the_season_not_a_level() -> None
     base = 80.0 * WEEKLY[days.day_of_week]
     seasonal = pd.Series(rng.poisson(base * np.where(lull, 0.6, 1.0)).astype(float), index=days)
     assert recent_level_shift(seasonal, every_day) is None
+    closed = pd.Series(np.where(lull, 0.0, seasonal), index=days)  # shut over the holidays
+    assert recent_level_shift(closed, every_day) is None
     assert recent_level_shift(seasonal[days >= "2024-03-01"], every_day) is not None  # < a year
     new = pd.Series(rng.poisson(base * np.where(stepped_now, 0.6, 1.0)).astype(float), index=days)
     shift = recent_level_shift(new, every_day)

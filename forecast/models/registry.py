@@ -28,28 +28,23 @@ def _ets(freq: Freq, _horizon: int) -> Forecaster:
 
 def _candidates(history: History) -> list[Forecaster]:
     """What `auto` compares for this series."""
-    models: list[Forecaster] = [
-        CalendarAdjusted(SeasonalNaive(), name="seasonal_naive_cal"),
-        CalendarAdjusted(WeekAverage(weeks=8), name="week_average_cal"),
-        CalendarAdjusted(WeekAverage(weeks=4, how="median", name="week_median"),
-                         name="week_median_cal"),
-        _ets(history.freq, 0),
-    ]
+
+    def built(*names: str) -> list[Forecaster]:
+        return [MODELS[name](history.freq, 0) for name in names]
+
+    models = built("seasonal_naive_cal", "week_average_cal")
+    models.append(CalendarAdjusted(WeekAverage(weeks=4, how="median", name="week_median"),
+                                   name="week_median_cal"))
+    models += built("ets")
     long_daily = has_yearly_history(history)
     if long_daily:
         # Under a year, few folds decide, and STL's flat recent level only doubles ETS's
         # role with more noise (6-14 weeks of a new queue: 0.175 -> 0.149 WAPE without it).
-        models.append(CalendarAdjusted(Mstl(), name="mstl"))
+        models += built("mstl")
     elif history.freq.is_intraday:
-        models.append(CalendarAdjusted(DailySplit(WeekAverage(weeks=8), name="split_week_average"),
-                                       name="split_week_average"))
+        models += built("split_week_average")
     if long_daily:
-        models += [
-            CalendarAdjusted(YearlyAdjusted(WeekAverage(weeks=8)), name="week_average_yoy",
-                             follow_level_shifts=False),
-            CalendarAdjusted(YearlyAdjusted(Ets()), name="ets_yoy", follow_level_shifts=False),
-            CalendarAdjusted(Harmonic(), name="harmonic", follow_level_shifts=False),
-        ]
+        models += built("week_average_yoy", "ets_yoy", "harmonic")
     return models
 
 

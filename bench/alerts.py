@@ -1,10 +1,12 @@
 """Spike alerts on the synthetic sample with injected spikes; prints figures, asserts nothing.
 
     python -m bench.alerts [--weeks 26] [--seed 7] [--model daily_split] [--workers 2]
-                           [--years 1] [--cache DIR]
+                           [--years 1] [--cache DIR] [--alpha A] [--min-ratio R]
 
 `--cache DIR` keeps the fitted forecasts in DIR (one file per seed, weeks and model) and
 reuses them on the next run, so only detection is re-run when the rules change.
+`--alpha` and `--min-ratio` replace the live rule's defaults (`VOCAST_ALERT_BREAKOUT_ALPHA`,
+`VOCAST_ALERT_BREAKOUT_MIN_RATIO`), to read the trade-off between misses and false alarms.
 
 Live rule: every Monday of the last `--weeks` weeks, each 30-minute series is forecast a
 week ahead from its previous 16 weeks (`--model`, KR holidays and the known events), as a
@@ -294,7 +296,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--cache", type=Path, default=None,
                         help="directory to keep and reuse the fitted forecasts in")
+    defaults = BreakoutParams()
+    parser.add_argument("--alpha", type=float, default=defaults.alpha,
+                        help="the live rule's tail probability")
+    parser.add_argument("--min-ratio", type=float, default=defaults.min_ratio,
+                        help="the live rule's least observed/expected ratio")
     args = parser.parse_args()
+    params = BreakoutParams(alpha=args.alpha, min_ratio=args.min_ratio)
     stem = f"alerts-seed{args.seed}-weeks{args.weeks}-years{args.years}"
     cache = (None if args.cache is None
              else {kind: args.cache / f"{stem}-{kind}.pkl" for kind in (args.model, "ets")})
@@ -311,9 +319,10 @@ def main() -> None:
                    None if cache is None else cache[args.model])
     print(f"{len(runs)} weekly 30-minute forecasts ({args.model}) in "
           f"{time.perf_counter() - started:.0f} s; {len(series)} series, "
-          f"{mondays[0]:%Y-%m-%d} to {last_monday - pd.Timedelta(days=1):%Y-%m-%d}")
+          f"{mondays[0]:%Y-%m-%d} to {last_monday - pd.Timedelta(days=1):%Y-%m-%d}; "
+          f"live rule alpha {params.alpha:g}, min ratio {params.min_ratio:g}")
     means = _by_series(sample.mean_30min.rename(columns={"mean": "count"}))
-    caught, false = live_figures(runs, series, means, spikes, BreakoutParams())
+    caught, false = live_figures(runs, series, means, spikes, params)
     categories = len({k.category for k in series})
     _print_live(caught, false, spikes, args.weeks, categories,
                 lambda row: visibility(runs, series, means, row))

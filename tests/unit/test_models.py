@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from forecast.errors import InsufficientHistory, UnknownModel
 from forecast.metrics import wape
 from forecast.models.adjusted import CalendarAdjusted
-from forecast.models.ets import without_isolated_outliers
+from forecast.models.ets import without_empty_days, without_isolated_outliers
 from forecast.models.naive import SeasonalNaive
 from forecast.models.registry import build_model, model_names
 from forecast.openhours import prepare_history
@@ -254,6 +254,31 @@ def test_ets_is_not_thrown_by_empty_days_but_follows_a_lasting_change() -> None:
     assert forecast.mean.sum() > 1.7 * 1000.0 * WEEKLY.sum()  # the last 10 days' level
 
 
+def test_a_late_empty_day_does_not_pull_the_ets_level_down() -> None:
+    counts = daily_counts(5, weeks=10, level=1000.0)
+    closed = counts.copy()
+    closed.iloc[-5] = 0.0  # a holiday of a country not named, in the last week
+    history, _ = prepare_history(closed, KEY, Freq.DAILY)
+    forecast = build_model("ets", Freq.DAILY, horizon=14).fit(history).predict(14, LEVELS)
+    assert wape(1000.0 * np.tile(WEEKLY, 2), forecast.mean) < 0.05  # 0.095 when read as 0
+
+
+def test_empty_days_of_busy_slots_are_read_as_their_neighbours_middle() -> None:
+    rng = np.random.default_rng(1)
+    logged = np.log1p(rng.poisson(500.0, 70).astype(float))
+    logged[6::7] = 0.0  # closed every Sunday: the season, not an outlier
+    holes = logged.copy()
+    holes[[10, 38, 68]] = 0.0  # closures early, mid-way and in the last week
+    holes[[43, 50, 57, 64]] = 0.0  # a weekday served no more in the last four weeks
+    holes[[45, 46]] = 0.0  # two days running (a broken export): the calendar's to judge
+    _assert_only_read_as_neighbours(without_empty_days(holes, 7), holes, [10, 38, 68])
+    low = np.log1p(rng.poisson(3.0, 70).astype(float))  # empty days are noise at 3 a day
+    np.testing.assert_array_equal(without_empty_days(low, 7), low)
+    short = holes[:17]  # under three seasons: fewer neighbours, the same reading
+    np.testing.assert_allclose(without_empty_days(short, 7)[[0, 15]], short[[0, 15]])
+    assert without_empty_days(short, 7)[10] == pytest.approx(np.log(500.0), abs=0.15)
+
+
 def test_early_outliers_are_read_as_their_neighbours_middle() -> None:
     rng = np.random.default_rng(0)
     logged = np.log1p(rng.poisson(500.0, 70).astype(float))
@@ -261,9 +286,14 @@ def test_early_outliers_are_read_as_their_neighbours_middle() -> None:
     dipped[[2, 9]] = 0.0  # two weeks running on one weekday, from the first
     dipped[18] = np.log1p(5000.0)  # a tenfold surge
     dipped[45] = 0.0  # past the first three weeks: left to the smoothing
-    cleaned = without_isolated_outliers(dipped, 7)
-    np.testing.assert_allclose(cleaned[[2, 9, 18]], np.log(500.0), atol=0.15)
-    untouched = np.delete(np.arange(70), [2, 9, 18])
-    np.testing.assert_array_equal(cleaned[untouched], dipped[untouched])
+    _assert_only_read_as_neighbours(without_isolated_outliers(dipped, 7), dipped, [2, 9, 18])
     low = np.log1p(rng.poisson(3.0, 70).astype(float))  # empty days are noise at 3 a day
     np.testing.assert_array_equal(without_isolated_outliers(low, 7), low)
+
+
+def _assert_only_read_as_neighbours(cleaned: np.ndarray, original: np.ndarray,
+                                    positions: list[int]) -> None:
+    """`positions` now hold the level of 500 a day around them; nothing else moved."""
+    np.testing.assert_allclose(cleaned[positions], np.log(500.0), atol=0.15)
+    untouched = np.delete(np.arange(len(original)), positions)
+    np.testing.assert_array_equal(cleaned[untouched], original[untouched])

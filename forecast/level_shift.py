@@ -40,6 +40,7 @@ MIN_AGREEMENT = 0.8  # share of the days after on the side of the shift
 COLLAPSE = 0.15  # a level this low (a category no longer used) needs two weeks to count
 COLLAPSE_DAYS = 14
 YEAR_DAYS = 364
+CLOSED_FACTOR = COLLAPSE / 3  # a shut queue's factor (0) read as 0.05: its log stays finite
 _MAD_TO_SD = 1.4826
 
 
@@ -84,7 +85,7 @@ def _seen_a_year_before(values: npt.NDArray[np.float64], start: int, factor: flo
     before = float(_Candidates(values[:len(values) - YEAR_DAYS], np.array([earlier])).factor[0])
     if not np.isfinite(before):
         return False
-    now, then = np.log(max(factor, COLLAPSE / 3)), np.log(max(before, COLLAPSE / 3))  # closed: 0.05
+    now, then = np.log(max(factor, CLOSED_FACTOR)), np.log(max(before, CLOSED_FACTOR))
     return bool(now * then >= 0.5 * now**2)
 
 

@@ -1,4 +1,5 @@
-"""Public holidays (any country the `holidays` package knows) and user events as day kinds.
+"""Public holidays (any country or subdivision the `holidays` package knows) and user
+events as day kinds.
 
 Every day gets a kind: `normal`; a holiday's name; `pre_holiday_<k>:<name>` for the k-th
 working day before a holiday break (k = 1 for every break; up to 3 before long breaks,
@@ -41,6 +42,8 @@ _TRAILING_NOTE = re.compile(r"\s*\([^()]*\)$")
 AROUND_BREAK_DAYS = 3
 _SHORT_BREAK_DAYS = {PRE_HOLIDAY: 1, POST_HOLIDAY: 2}
 _PAD_DAYS = 24
+COUNTRY_CODE_HELP = ("a country code the holidays package knows (ISO 3166, e.g. KR), optionally "
+                     "with a subdivision (ISO 3166-2, e.g. DE-BY, US-CA)")
 _LONG_BREAK_DAYS = 4
 _DESCRIPTIONS = {
     PRE_HOLIDAY: "working day {k} before {name}",
@@ -94,23 +97,32 @@ class _HolidayTable:
 
 
 @lru_cache(maxsize=64)
-def _holiday_table(country: str, first_year: int, last_year: int) -> _HolidayTable:
+def _holiday_table(code: str, first_year: int, last_year: int) -> _HolidayTable:
+    country, _, subdivision = code.partition("-")
     try:
         with warnings.catch_warnings():  # "available only from 2001": outside is empty
             warnings.simplefilter("ignore", UserWarning)
-            found = holidays.country_holidays(country, years=range(first_year, last_year + 1))
+            found = holidays.country_holidays(country, subdiv=subdivision or None,
+                                              years=range(first_year, last_year + 1))
     except NotImplementedError as exc:
-        raise InvalidParameter(
-            "holidays", country, "an ISO 3166 country code the holidays package knows, e.g. KR"
-        ) from exc
+        raise InvalidParameter("holidays", code, COUNTRY_CODE_HELP) from exc
     worked = frozenset(getattr(found, "weekend_workdays", ()) or ())
     return _HolidayTable({day: _canonical_name(name) for day, name in found.items()}, worked)
 
 
-def check_country(country: str) -> str:
-    """The code upper-cased, when the holidays package knows it (else InvalidParameter)."""
-    _holiday_table(country.upper(), 2025, 2025)
-    return country.upper()
+def check_country(code: str) -> str:
+    """The code upper-cased and trimmed, when the holidays package knows the country and
+    its subdivision, if one is given as in ISO 3166-2 (`DE-BY`, `US-CA`); else
+    InvalidParameter."""
+    normalised = code.strip().upper()
+    _holiday_table(normalised, 2025, 2025)
+    return normalised
+
+
+def holiday_dates(code: str, first_year: int, last_year: int) -> dict[date, str]:
+    """Every public holiday of `code` (a country, or a country and subdivision) in those
+    years, by its canonical name."""
+    return dict(_holiday_table(code.upper(), first_year, last_year).names)
 
 
 def _table_for(days: pd.DatetimeIndex, country: str) -> _HolidayTable:

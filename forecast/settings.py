@@ -13,6 +13,9 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from forecast.calendar import COUNTRY_CODE_HELP, check_country
+from forecast.errors import InvalidParameter
+
 
 class Settings(BaseSettings):
     """Configuration read from `VOCAST_*` environment variables and an optional vocast.toml."""
@@ -121,8 +124,13 @@ class Settings(BaseSettings):
 
     @field_validator("holiday_country")
     @classmethod
-    def _blank_is_none(cls, value: str | None) -> str | None:
-        return value.strip().upper() or None if value else None
+    def _known_country(cls, value: str | None) -> str | None:
+        if not value or not value.strip():
+            return None
+        try:
+            return check_country(value)
+        except InvalidParameter as exc:
+            raise ValueError(f"holiday_country must be {COUNTRY_CODE_HELP}; got {value!r}") from exc
 
     @classmethod
     def settings_customise_sources(

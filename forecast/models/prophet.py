@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from forecast.calendar import holiday_dates
 from forecast.errors import InsufficientHistory
 from forecast.series import LEVELS, Forecast, History, make_forecast
 
@@ -23,15 +24,26 @@ def _new_prophet(history: History, y: pd.Series, *, with_holidays: bool) -> Any:
     from prophet import Prophet  # heavy import, only when used
 
     span_days = (y.index[-1] - y.index[0]).days
+    code = (history.country or "") if with_holidays else ""
+    country, _, subdivision = code.partition("-")
     model = Prophet(
         yearly_seasonality=span_days >= 365 * 2 - 30,
         weekly_seasonality=True,
         daily_seasonality=history.freq.is_intraday,
         uncertainty_samples=UNCERTAINTY_SAMPLES,
+        holidays=_subdivision_holidays(code, y) if subdivision else None,
     )
-    if with_holidays and history.country:
-        model.add_country_holidays(country_name=history.country)
+    if country and not subdivision:
+        model.add_country_holidays(country_name=country)
     return model
+
+
+def _subdivision_holidays(code: str, y: pd.Series) -> pd.DataFrame:
+    """A region's holidays as Prophet's holiday frame: Prophet's own country lists know
+    no subdivisions (Bavaria's Epiphany, California's Cesar Chavez Day)."""
+    days = holiday_dates(code, int(y.index[0].year), int(y.index[-1].year) + 2)
+    return pd.DataFrame({"holiday": list(days.values()),
+                         "ds": pd.to_datetime(list(days.keys()))})
 
 
 @dataclass(frozen=True, slots=True)

@@ -263,10 +263,11 @@ def test_a_reader_that_stops_early_is_not_an_error(two_category_csv: str) -> Non
 def test_an_unknown_holiday_country_and_an_all_zero_file(two_category_csv: str,
                                                          tmp_path: Path) -> None:
     refused = _vocast("forecast", "--input", two_category_csv, "--freq", "D", "--horizon",
-                      "3", "--holidays", "XX", "--workers", "2")
+                      "3", "--holidays", "DE-XX", "--workers", "2")
     assert refused.returncode == 2
     assert refused.stderr.strip().splitlines()[-1].startswith(
-        "vocast forecast: holidays must be an ISO 3166 country code")
+        "vocast forecast: holidays must be a country code the holidays package knows")
+    assert "'DE-XX'" in refused.stderr
     zeros = tmp_path / "zeros.csv"
     pd.read_csv(two_category_csv).assign(count=0).to_csv(zeros, index=False)
     done = _vocast("forecast", "--input", str(zeros), "--freq", "D", "--horizon", "3")

@@ -8,6 +8,7 @@ import pytest
 
 from forecast.alert_check import AlertConfig, explain_days
 from forecast.calendar import (
+    check_country,
     day_kinds,
     describe_kind,
     is_holiday_kind,
@@ -18,7 +19,9 @@ from forecast.models.adjusted import DayEffects, learn_day_effects, off_weekdays
 from forecast.models.ets import Ets
 from forecast.models.mstl import Mstl
 from forecast.openhours import prepare_history
+from forecast.errors import InvalidParameter
 from forecast.series import Freq, SeriesKey
+from forecast.settings import Settings
 
 KEY = SeriesKey("delivery", "chat")
 
@@ -153,6 +156,22 @@ def test_holiday_names_are_the_same_every_year() -> None:
     assert kinds["05-05"] == "Day off"  # 'Day off (substituted from 05/09/2026)'
     us = _kinds("2026-07-02", "2026-07-03", country="US")
     assert us["07-03"] == "Independence Day"  # 'Independence Day (observed)'
+
+
+def test_a_subdivision_has_its_own_holidays() -> None:
+    assert check_country(" de-by ") == "DE-BY"
+    assert _kinds("2026-01-06", "2026-01-06", country="DE-BY")["01-06"] == "Epiphany"
+    assert _kinds("2026-01-06", "2026-01-06", country="DE")["01-06"] == "normal"
+    assert _kinds("2026-03-31", "2026-03-31", country="US-CA")["03-31"] == "Cesar Chavez Day"
+    with pytest.raises(InvalidParameter, match="DE-XX"):
+        check_country("DE-XX")
+
+
+def test_settings_refuse_an_unknown_holiday_country() -> None:
+    assert Settings(holiday_country="us-ca").holiday_country == "US-CA"
+    assert Settings(holiday_country=" ").holiday_country is None
+    with pytest.raises(ValueError, match="holiday_country must be a country code"):
+        Settings(holiday_country="XY")
 
 
 def test_a_weekend_day_worked_for_a_bridge_is_its_own_kind() -> None:

@@ -15,11 +15,11 @@ from forecast.calendar import (
     kind_family,
     ratio_to_neighbouring_weeks,
 )
+from forecast.errors import InvalidParameter
 from forecast.models.adjusted import DayEffects, learn_day_effects, off_weekdays
 from forecast.models.ets import Ets
 from forecast.models.mstl import Mstl
 from forecast.openhours import prepare_history
-from forecast.errors import InvalidParameter
 from forecast.series import Freq, SeriesKey
 from forecast.settings import Settings
 

@@ -8,6 +8,8 @@ holiday no longer repeats into next week's forecast.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -222,15 +224,65 @@ class CalendarAdjusted:
     follow_level_shifts: bool = True
 
     def fit(self, history: History) -> _FittedAdjusted:
+        read = _read_calendar(history)
+        cleaned = read.at_recent_level if self.follow_level_shifts else read.normalised
+        inner = self.inner.fit(replace(history, y=cleaned))
+        return _FittedAdjusted(inner, history, read.effects, read.off,
+                               self.name or self.inner.name)
+
+
+@dataclass(frozen=True, slots=True)
+class _CalendarReading:
+    """What the calendar makes of one history: the day effects learnt from it, and the
+    history with special days made normal, before and after a recent level shift."""
+
+    effects: DayEffects
+    off: tuple[int, ...]
+    normalised: pd.Series
+    at_recent_level: pd.Series
+
+
+class _ReadingCache:
+    """The last readings, by history content: every candidate of a backtest fits the same
+    fold histories, and reading the calendar is most of a simple model's fit time."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._readings: OrderedDict[tuple[object, ...], _CalendarReading] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[object, ...]) -> _CalendarReading | None:
+        with self._lock:
+            found = self._readings.get(key)
+            if found is not None:
+                self._readings.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[object, ...], reading: _CalendarReading) -> None:
+        with self._lock:
+            self._readings[key] = reading
+            while len(self._readings) > self._size:
+                self._readings.popitem(last=False)
+
+
+_READINGS = _ReadingCache(size=64)  # 16 backtest folds and the final fit, with room
+
+
+def _read_calendar(history: History) -> _CalendarReading:
+    index = pd.DatetimeIndex(history.y.index)
+    key = (history.key, history.freq, history.country, history.events, index[0], index[-1],
+           len(index), history.y.to_numpy(dtype=float).tobytes())
+    reading = _READINGS.get(key)
+    if reading is None:
         daily, day_of = _daily_totals(history)
         off = off_weekdays(daily)
         kinds = _kinds_for(history, pd.DatetimeIndex(daily.index), off)
         effects, ratio = learn_day_effects(daily, kinds)
-        cleaned = _normalised_history(history, day_of, ratio)
-        if self.follow_level_shifts:
-            cleaned = _at_recent_level(cleaned, day_of, (kinds == NORMAL) & ratio.isna())
-        inner = self.inner.fit(replace(history, y=cleaned))
-        return _FittedAdjusted(inner, history, effects, off, self.name or self.inner.name)
+        normalised = _normalised_history(history, day_of, ratio)
+        at_level = _at_recent_level(normalised, day_of, (kinds == NORMAL) & ratio.isna())
+        reading = _CalendarReading(effects, off, normalised, at_level)
+        _READINGS.put(key, reading)
+    return reading
 
 
 def _at_recent_level(values: pd.Series, day_of: pd.DatetimeIndex, ordinary: pd.Series

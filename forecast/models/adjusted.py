@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Hashable
 from dataclasses import dataclass, replace
+from typing import Generic, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -40,6 +42,29 @@ _SURGE_WEEKS = (-4, -3, -2, -1, 1, 2, 3, 4)
 _MAX_SURGE_DAYS = 2
 _MIN_OUTAGE_REFERENCE = 10.0  # a day usually this busy is empty only when something broke
 _YEAR, _YEAR_SLACK = 364, 3
+T = TypeVar("T")
+
+
+class LastUsed(Generic[T]):
+    """The `size` values last stored or asked for, by key; safe across threads."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._values: OrderedDict[Hashable, T] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> T | None:
+        with self._lock:
+            found = self._values.get(key)
+            if found is not None:
+                self._values.move_to_end(key)
+            return found
+
+    def put(self, key: Hashable, value: T) -> None:
+        with self._lock:
+            self._values[key] = value
+            while len(self._values) > self._size:
+                self._values.popitem(last=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,8 +101,13 @@ def off_weekdays(daily: pd.Series) -> tuple[int, ...]:
 
 def _kinds_for(history: History, days: pd.DatetimeIndex, off: tuple[int, ...]) -> pd.Series:
     events = tuple(e for e in history.events if isinstance(e, Event))
-    return day_kinds(days, history.country, events=events, category=history.key.category,
-                     off_weekdays=off)
+    key = (days.asi8.tobytes(), str(days.tz), history.country, events, history.key.category, off)
+    kinds = _KINDS.get(key)
+    if kinds is None:  # every candidate of a backtest asks for the same fold windows' kinds
+        kinds = day_kinds(days, history.country, events=events,
+                          category=history.key.category, off_weekdays=off)
+        _KINDS.put(key, kinds)
+    return kinds
 
 
 def _daily_totals(history: History) -> tuple[pd.Series, pd.DatetimeIndex]:
@@ -242,30 +272,9 @@ class _CalendarReading:
     at_recent_level: pd.Series
 
 
-class _ReadingCache:
-    """The last readings, by history content: every candidate of a backtest fits the same
-    fold histories, and reading the calendar is most of a simple model's fit time."""
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._readings: OrderedDict[tuple[object, ...], _CalendarReading] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[object, ...]) -> _CalendarReading | None:
-        with self._lock:
-            found = self._readings.get(key)
-            if found is not None:
-                self._readings.move_to_end(key)
-            return found
-
-    def put(self, key: tuple[object, ...], reading: _CalendarReading) -> None:
-        with self._lock:
-            self._readings[key] = reading
-            while len(self._readings) > self._size:
-                self._readings.popitem(last=False)
-
-
-_READINGS = _ReadingCache(size=64)  # 16 backtest folds and the final fit, with room
+# Every candidate of a backtest fits the same fold histories: reading their calendar is
+# most of a simple model's fit time. 16 folds and the final fit, with room.
+_READINGS: LastUsed[_CalendarReading] = LastUsed(size=64)
 
 
 def _read_calendar(history: History) -> _CalendarReading:
@@ -283,6 +292,9 @@ def _read_calendar(history: History) -> _CalendarReading:
         reading = _CalendarReading(effects, off, normalised, at_level)
         _READINGS.put(key, reading)
     return reading
+
+
+_KINDS: LastUsed[pd.Series] = LastUsed(size=256)
 
 
 def _at_recent_level(values: pd.Series, day_of: pd.DatetimeIndex, ordinary: pd.Series

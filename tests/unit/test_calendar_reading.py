@@ -28,7 +28,7 @@ def _history(seed: int = 0, country: str | None = "US") -> History:
 @pytest.fixture
 def learnt(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """A fresh, small reading cache, and how many times day effects were learnt."""
-    monkeypatch.setattr(adjusted, "_READINGS", adjusted._ReadingCache(size=2))
+    monkeypatch.setattr(adjusted, "_READINGS", adjusted.LastUsed(size=2))
     calls: list[int] = []
     original = adjusted.learn_day_effects
 

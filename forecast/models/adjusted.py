@@ -99,11 +99,15 @@ def off_weekdays(daily: pd.Series) -> tuple[int, ...]:
     return tuple(int(d) for d in means.index if means[d] < means.median() * 2 / 3)
 
 
+# Day kinds by window: every candidate of a backtest asks for those of the same windows.
+_KINDS: LastUsed[pd.Series] = LastUsed(size=256)
+
+
 def _kinds_for(history: History, days: pd.DatetimeIndex, off: tuple[int, ...]) -> pd.Series:
     events = tuple(e for e in history.events if isinstance(e, Event))
     key = (days.asi8.tobytes(), str(days.tz), history.country, events, history.key.category, off)
     kinds = _KINDS.get(key)
-    if kinds is None:  # every candidate of a backtest asks for the same fold windows' kinds
+    if kinds is None:
         kinds = day_kinds(days, history.country, events=events,
                           category=history.key.category, off_weekdays=off)
         _KINDS.put(key, kinds)
@@ -292,9 +296,6 @@ def _read_calendar(history: History) -> _CalendarReading:
         reading = _CalendarReading(effects, off, normalised, at_level)
         _READINGS.put(key, reading)
     return reading
-
-
-_KINDS: LastUsed[pd.Series] = LastUsed(size=256)
 
 
 def _at_recent_level(values: pd.Series, day_of: pd.DatetimeIndex, ordinary: pd.Series

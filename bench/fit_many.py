@@ -11,8 +11,8 @@ largest peak any worker process reported; `CPU s/fit` counts the fit process and
 its workers, and so stays meaningful when other work shares the machine. Every run
 starts from a fresh copy of the scenario's store (no earlier leaderboard to start from).
 
-`auto` backtests several candidates per series (about 2.4 CPU s per 3-year daily
-series), so `daily1000` with `auto` takes about half an hour with two processes on 2
+`auto` backtests several candidates per series (about 2 CPU s per 3-year daily
+series), so `daily1000` with `auto` takes about 17 minutes with two processes on 2
 cores; it also runs with `ets` alone as a cheaper reference. `--big-models ets`
 skips the long runs.
 """

@@ -13,6 +13,7 @@ from forecast.models.harmonic import Harmonic
 from forecast.models.mstl import Mstl
 from forecast.models.naive import RecentMean, SeasonalNaive, WeekAverage
 from forecast.models.prophet import ProphetModel
+from forecast.models.sarimax import Sarimax
 from forecast.models.split import DailySplit
 from forecast.models.yearly import YearlyAdjusted, has_yearly_history
 from forecast.series import Freq, History
@@ -66,6 +67,7 @@ MODELS: dict[str, Builder] = {
     "prophet": lambda _f, _h: ProphetModel(with_holidays=True),
     "prophet_default": lambda _f, _h: ProphetModel(with_holidays=False, name="prophet_default"),
     "recent_mean": lambda _f, _h: RecentMean(),
+    "sarimax": lambda freq, _h: DailySplit(Sarimax()) if freq.is_intraday else Sarimax(),
     "split_week_average": lambda _f, _h: CalendarAdjusted(
         DailySplit(WeekAverage(weeks=8)), name="split_week_average"),
     "week_average_yoy": lambda _f, _h: CalendarAdjusted(

@@ -67,7 +67,7 @@ MODELS: dict[str, Builder] = {
     "prophet": lambda _f, _h: ProphetModel(with_holidays=True),
     "prophet_default": lambda _f, _h: ProphetModel(with_holidays=False, name="prophet_default"),
     "recent_mean": lambda _f, _h: RecentMean(),
-    "sarimax": lambda freq, _h: DailySplit(Sarimax()) if freq.is_intraday else Sarimax(),
+    "sarimax": lambda _f, _h: DailySplit(Sarimax(), name="sarimax"),
     "split_week_average": lambda _f, _h: CalendarAdjusted(
         DailySplit(WeekAverage(weeks=8)), name="split_week_average"),
     "week_average_yoy": lambda _f, _h: CalendarAdjusted(

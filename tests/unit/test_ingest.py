@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -75,6 +78,26 @@ def test_bad_rows_are_named(text: str, row: int | None, column: str | None,
     assert caught.value.row == row
     assert caught.value.column == column
     assert fragment in str(caught.value)
+
+
+@pytest.mark.parametrize("separator", [";", "\t"])
+def test_semicolon_and_tab_separated_files_read_like_comma_separated_ones(
+        separator: str, tmp_path: Path) -> None:
+    text = "ts,category,count\n2026-03-02T09:00:00,a b,3\n2026-03-02T09:30:00,c,4\n"
+    expected = _load(text)
+    other = text.replace(",", separator)
+    pd.testing.assert_frame_equal(_load(other), expected)
+    gzipped = tmp_path / "export.csv.gz"
+    gzipped.write_bytes(gzip.compress(other.encode()))
+    assert read_inquiry_csv(gzipped).columns.tolist() == ["ts", "category", "count"]
+    (tmp_path / "stream.csv").write_bytes(b"exported by the switch\n" + other.encode())
+    with open(tmp_path / "stream.csv", "rb") as stream:
+        stream.readline()  # a handle is read from where it stands
+        assert len(read_inquiry_csv(stream)) == 2
+
+
+def test_a_one_column_file_is_not_split() -> None:
+    assert read_inquiry_csv(b"ts\n2026-03-02T09:00:00\n").columns.tolist() == ["ts"]
 
 
 def test_empty_file_is_rejected() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import warnings
 from pathlib import Path
@@ -12,14 +13,18 @@ import pandas as pd
 from forecast.errors import InvalidInput
 
 _OTHER_SEPARATORS = (";", "\t")  # Excel's CSV in much of Europe; tab-separated text
+_GZIP_MAGIC = b"\x1f\x8b"
 
 
 def read_text_csv(source: str | Path | bytes | IO[bytes], *, expected: str) -> pd.DataFrame:
     """Every cell as a string; InvalidInput for empty, ragged, malformed or non-UTF-8 files.
 
-    Fields are separated by commas, or by semicolons or tabs when the header is. `expected`
-    describes the header in the message for an empty file, e.g. "ts,category".
+    Fields are separated by commas, or by semicolons or tabs when the header is; bytes
+    may be gzipped. `expected` describes the header in the message for an empty file,
+    e.g. "ts,category".
     """
+    if isinstance(source, bytes) and source.startswith(_GZIP_MAGIC):
+        source = _gunzipped(source)
     separator = ","
     if isinstance(source, str | Path | bytes):
         separator = _separator(_read(source, expected=expected, rows=0).columns)
@@ -28,6 +33,14 @@ def read_text_csv(source: str | Path | bytes | IO[bytes], *, expected: str) -> p
         separator = _separator(_read(source, expected=expected, rows=0).columns)
         source.seek(start)
     return _read(source, expected=expected, separator=separator)
+
+
+def _gunzipped(data: bytes) -> bytes:
+    """Gzipped bytes (a piped `.gz` file has no name to tell it by), unpacked."""
+    try:
+        return gzip.decompress(data)
+    except (OSError, EOFError) as exc:
+        raise InvalidInput(f"the gzipped file cannot be unpacked: {exc}") from exc
 
 
 def _separator(header: pd.Index) -> str:

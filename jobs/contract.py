@@ -38,7 +38,7 @@ def run_forecast(args: argparse.Namespace) -> None:
     if args.horizon < 1:
         raise InvalidInput(f"--horizon must be a positive number of intervals; got "
                            f"{args.horizon}", column="horizon")
-    raw = read_inquiry_csv(Path(args.input))
+    raw = read_inquiry_csv(sys.stdin.buffer.read() if args.input == "-" else Path(args.input))
     raw_events = "count" not in {str(c).strip().lower() for c in raw.columns}
     parsed = parse_inquiries(raw)
     ts_text = raw[[c for c in raw.columns if c.strip().lower() == "ts"][0]]
@@ -184,7 +184,8 @@ def add_staffing_parser(sub: argparse._SubParsersAction) -> None:  # type: ignor
 
 def add_forecast_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = sub.add_parser("forecast", help="forecast a CSV (no store, no server)")
-    parser.add_argument("--input", required=True, help="CSV: ts,category[,channel][,count]")
+    parser.add_argument("--input", required=True,
+                        help="CSV: ts,category[,channel][,count]; - reads standard input")
     parser.add_argument("--freq", required=True, help="D, 60min, 30min or 15min")
     parser.add_argument("--horizon", required=True, type=int, help="intervals to forecast")
     parser.add_argument("--cutoff", help="ignore rows at/after it; forecast starts there")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import subprocess
 import sys
@@ -258,6 +259,25 @@ def test_a_reader_that_stops_early_is_not_an_error(two_category_csv: str) -> Non
                           text=True, timeout=300, check=False)
     assert done.stdout.startswith("ts,category,yhat")
     assert done.returncode == 0 and "Broken pipe" not in done.stderr, done.stderr
+
+
+def test_a_file_piped_in_plain_or_gzipped_forecasts_as_from_its_path(
+        two_category_csv: str) -> None:
+    options = ["--freq", "D", "--horizon", "3", "--model", "week_average"]
+    from_path = _vocast("forecast", "--input", two_category_csv, *options)
+    assert from_path.returncode == 0, from_path.stderr
+    text = Path(two_category_csv).read_bytes()
+    for piped in (text, gzip.compress(text), text.replace(b",", b";")):
+        done = subprocess.run([sys.executable, "-m", "jobs.cli", "forecast", "--input", "-",
+                               *options], input=piped, capture_output=True, timeout=300,
+                              check=False)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.decode() == from_path.stdout
+    broken = subprocess.run([sys.executable, "-m", "jobs.cli", "forecast", "--input", "-",
+                             *options], input=gzip.compress(text)[:30], capture_output=True,
+                            timeout=300, check=False)
+    assert broken.returncode == 2
+    assert b"gzipped file cannot be unpacked" in broken.stderr
 
 
 def test_an_unknown_holiday_country_and_an_all_zero_file(two_category_csv: str,

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.calendar import check_country
+from forecast.csvfile import unpacked
 from forecast.errors import InvalidInput
 from forecast.holiday_detect import detect_country
 from forecast.ingest import (
@@ -38,7 +39,8 @@ def run_forecast(args: argparse.Namespace) -> None:
     if args.horizon < 1:
         raise InvalidInput(f"--horizon must be a positive number of intervals; got "
                            f"{args.horizon}", column="horizon")
-    raw = read_inquiry_csv(sys.stdin.buffer.read() if args.input == "-" else Path(args.input))
+    piped = args.input == "-"
+    raw = read_inquiry_csv(unpacked(sys.stdin.buffer.read()) if piped else Path(args.input))
     raw_events = "count" not in {str(c).strip().lower() for c in raw.columns}
     parsed = parse_inquiries(raw)
     ts_text = raw[[c for c in raw.columns if c.strip().lower() == "ts"][0]]

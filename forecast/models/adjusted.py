@@ -103,7 +103,10 @@ def off_weekdays(daily: pd.Series) -> tuple[int, ...]:
 _KINDS: LastUsed[pd.Series] = LastUsed(size=256)
 
 
-def _kinds_for(history: History, days: pd.DatetimeIndex, off: tuple[int, ...]) -> pd.Series:
+def history_day_kinds(history: History, days: pd.DatetimeIndex, off: tuple[int, ...]
+                      ) -> pd.Series:
+    """The kind of each of `days` for this series: its country's holidays, the events of
+    its category, breaks joined over its `off` weekdays. Shared, so never modified."""
     events = tuple(e for e in history.events if isinstance(e, Event))
     key = (days.asi8.tobytes(), str(days.tz), history.country, events, history.key.category, off)
     kinds = _KINDS.get(key)
@@ -125,7 +128,7 @@ def _daily_totals(history: History) -> tuple[pd.Series, pd.DatetimeIndex]:
 def special_days(history: History, stamps: pd.DatetimeIndex) -> np.ndarray:
     """True for stamps on a day that is not a normal day (holiday, break, event)."""
     days = normalise_day(stamps)
-    kinds = _kinds_for(history, pd.DatetimeIndex(days.unique()),
+    kinds = history_day_kinds(history, pd.DatetimeIndex(days.unique()),
                        off_weekdays(_daily_totals(history)[0]))
     return np.asarray((kinds != NORMAL).reindex(days).to_numpy(), dtype=bool)
 
@@ -239,7 +242,7 @@ class _FittedAdjusted:
         base = self.inner.predict(horizon, levels)
         days = normalise_day(base.ds)
         unique_days = pd.DatetimeIndex(days.unique())
-        kinds = _kinds_for(self.history, unique_days, self.off)
+        kinds = history_day_kinds(self.history, unique_days, self.off)
         factor_by_day = pd.Series([self.effects.factor(k) for k in kinds], index=unique_days)
         factor = factor_by_day.reindex(days).to_numpy()
         bounds = {lvl: (lo * factor, hi * factor) for lvl, (lo, hi) in base.bounds.items()}
@@ -289,7 +292,7 @@ def _read_calendar(history: History) -> _CalendarReading:
     if reading is None:
         daily, day_of = _daily_totals(history)
         off = off_weekdays(daily)
-        kinds = _kinds_for(history, pd.DatetimeIndex(daily.index), off)
+        kinds = history_day_kinds(history, pd.DatetimeIndex(daily.index), off)
         effects, ratio = learn_day_effects(daily, kinds)
         normalised = _normalised_history(history, day_of, ratio)
         at_level = _at_recent_level(normalised, day_of, (kinds == NORMAL) & ratio.isna())

@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 from statsmodels.tsa.statespace.sarimax import SARIMAX
 
-from forecast.calendar import EVENT, NORMAL, Event, day_kinds, is_holiday_kind, kind_family
+from forecast.calendar import EVENT, NORMAL, is_holiday_kind, kind_family
 from forecast.errors import InsufficientHistory, InvalidParameter
-from forecast.models.adjusted import off_weekdays
+from forecast.models.adjusted import history_day_kinds, off_weekdays
 from forecast.series import LEVELS, Forecast, Freq, History, make_forecast
 
 ORDER = (1, 0, 1)
@@ -74,7 +74,7 @@ class _FittedSarimax:
         ds = self.history.future_index(horizon)
         exog = None
         if self.columns:
-            future = calendar_regressors(_kinds(self.history, ds, self.off), self.closed)
+            future = calendar_regressors(history_day_kinds(self.history, ds, self.off), self.closed)
             exog = future.reindex(columns=self.columns, fill_value=0.0).to_numpy()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -86,12 +86,6 @@ class _FittedSarimax:
                 bounds[level] = (np.maximum(np.expm1(interval[:, 0]), 0.0),
                                  np.maximum(np.expm1(interval[:, 1]), 0.0))
         return make_forecast(ds, mean, bounds, self.name)
-
-
-def _kinds(history: History, days: pd.DatetimeIndex, off: tuple[int, ...]) -> pd.Series:
-    events = tuple(e for e in history.events if isinstance(e, Event))
-    return day_kinds(days, history.country, events=events, category=history.key.category,
-                     off_weekdays=off)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +102,7 @@ class Sarimax:
             raise InsufficientHistory(self.name, MIN_FIT_DAYS, int(y.notna().sum()))
         days = pd.DatetimeIndex(y.index)
         off = off_weekdays(y.dropna())
-        kinds = _kinds(history, days, off)
+        kinds = history_day_kinds(history, days, off)
         closed = closed_holidays(kinds, y)
         regressors = calendar_regressors(kinds, closed)
         seen = regressors.loc[y.notna().to_numpy()].sum()

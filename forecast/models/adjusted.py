@@ -30,6 +30,7 @@ from forecast.calendar import (
     ratio_to_neighbouring_weeks,
     same_weekday_median,
 )
+from forecast.holiday_level import WeekLevelEffects, week_level_effects
 from forecast.level_shift import recent_level_shift
 from forecast.models.base import Fitted, Forecaster
 from forecast.series import LEVELS, Forecast, History, make_forecast
@@ -74,8 +75,17 @@ class DayEffects:
 
     by_kind: dict[str, float]
     unseen_holiday: float
+    # Where this queue's open holidays run at a level of their own whatever the weekday
+    # (forecast.holiday_level), their effects on the week's mean day.
+    week_level: WeekLevelEffects | None = None
 
-    def factor(self, kind: str) -> float:
+    def factor(self, kind: str, weekday: int | None = None) -> float:
+        """The multiplier on a normal day's forecast for a day of `kind` (on `weekday`,
+        Monday = 0, where holidays are read on the week's level)."""
+        if weekday is not None and self.week_level is not None:
+            effect = self._week_level_effect(self.week_level, kind)
+            if effect is not None:
+                return float(min(self.week_level.factor(effect, weekday), _MAX_EFFECT))
         if kind == NORMAL:
             return 1.0
         if kind in self.by_kind:
@@ -88,6 +98,11 @@ class DayEffects:
         if family == EVENT or self.factor(holiday) >= _OPEN_AS_USUAL:
             return 1.0  # no break around a holiday the queue works through as usual
         return self.by_kind.get(family, 1.0)
+
+    def _week_level_effect(self, levels: WeekLevelEffects, kind: str) -> float | None:
+        if kind in self.by_kind and kind not in levels.by_kind:
+            return None  # a closure, or a holiday the week's level could not read
+        return levels.effect(kind)
 
 
 def off_weekdays(daily: pd.Series) -> tuple[int, ...]:
@@ -175,7 +190,11 @@ def learn_day_effects(daily: pd.Series, kinds: pd.Series) -> tuple[DayEffects, p
     open_holidays = [by_kind[k] for k, r in raw.items()
                      if is_holiday_kind(k) and r >= _MIN_RATIO_TO_RESCALE]
     pooled = float(np.median(open_holidays)) if open_holidays else 1.0
-    return DayEffects(by_kind=by_kind, unseen_holiday=pooled), ratio
+    closures = {k for k, r in raw.items() if r < _MIN_RATIO_TO_RESCALE}
+    week_level = week_level_effects(daily, kinds, ratio, reference,
+                                    ordinary=(kinds == NORMAL) & ~lone, closures=closures,
+                                    max_effect=_MAX_EFFECT)
+    return DayEffects(by_kind=by_kind, unseen_holiday=pooled, week_level=week_level), ratio
 
 
 def _surges(daily: pd.Series, ratio: pd.Series, reference: pd.Series) -> pd.Series:
@@ -243,7 +262,9 @@ class _FittedAdjusted:
         days = normalise_day(base.ds)
         unique_days = pd.DatetimeIndex(days.unique())
         kinds = history_day_kinds(self.history, unique_days, self.off)
-        factor_by_day = pd.Series([self.effects.factor(k) for k in kinds], index=unique_days)
+        weekdays = unique_days.day_of_week
+        factor_by_day = pd.Series([self.effects.factor(k, int(w)) for k, w in
+                                   zip(kinds, weekdays, strict=True)], index=unique_days)
         factor = factor_by_day.reindex(days).to_numpy()
         bounds = {lvl: (lo * factor, hi * factor) for lvl, (lo, hi) in base.bounds.items()}
         return make_forecast(base.ds, base.mean * factor, bounds, self.name)

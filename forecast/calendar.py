@@ -2,7 +2,7 @@
 events as day kinds.
 
 Every day gets a kind: `normal`; a holiday's name; `pre_holiday_<k>:<name>` for the k-th
-working day before a holiday break (k = 1 for every break; up to 3 before long breaks,
+working day before a holiday break (k = 1 for every break; up to 5 before long breaks,
 where rushes build up); `post_holiday_<k>:<name>` for the k-th working day after a break
 of two or more days off (up to 3 after long breaks, where rebounds land);
 `break_day:<name>` for the ordinary days off inside a long break;
@@ -39,8 +39,13 @@ BREAK_DAY = "break_day"
 EVENT = "event"
 MAKE_UP_WORKDAY = "make_up_workday"
 _TRAILING_NOTE = re.compile(r"\s*\([^()]*\)$")
-AROUND_BREAK_DAYS = 3
+# Working days marked before and after a long break: the rush before one builds up over
+# a week (Seollal's and Chuseok's parcels, Christmas shopping), the rebound after it
+# lands in the first three days.
+RUN_UP_DAYS = 5
+REBOUND_DAYS = 3
 _SHORT_BREAK_DAYS = {PRE_HOLIDAY: 1, POST_HOLIDAY: 2}
+_LONG_BREAK_DAYS_MARKED = {PRE_HOLIDAY: RUN_UP_DAYS, POST_HOLIDAY: REBOUND_DAYS}
 _PAD_DAYS = 24
 COUNTRY_CODE_HELP = ("a country code the holidays package knows (ISO 3166, e.g. KR), optionally "
                      "with a subdivision (ISO 3166-2, e.g. DE-BY, US-CA)")
@@ -206,7 +211,7 @@ def _mark_break(kinds: np.ndarray, off: np.ndarray, first: int, last: int) -> No
     for family, step, start in ((PRE_HOLIDAY, -1, first - 1), (POST_HOLIDAY, 1, last + 1)):
         if family == POST_HOLIDAY and last == first:
             continue
-        count = AROUND_BREAK_DAYS if long_break else _SHORT_BREAK_DAYS[family]
+        count = (_LONG_BREAK_DAYS_MARKED if long_break else _SHORT_BREAK_DAYS)[family]
         _mark_working_days(kinds, off, start, step, count, f"{family}_{{k}}:{name}")
 
 

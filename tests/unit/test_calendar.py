@@ -32,10 +32,11 @@ def _kinds(first: str, last: str, country: str = "KR") -> dict[str, str]:
 
 
 def test_a_long_break_has_a_run_up_days_inside_and_a_rebound() -> None:
-    kinds = _kinds("2026-09-18", "2026-10-02")  # Chuseok: Thursday 24 to Saturday 26
-    assert [kinds[d] for d in ("09-21", "09-22", "09-23")] == [
-        "pre_holiday_3:Chuseok", "pre_holiday_2:Chuseok", "pre_holiday_1:Chuseok"]
-    assert kinds["09-18"] == "normal"  # the run-up is three working days
+    kinds = _kinds("2026-09-16", "2026-10-02")  # Chuseok: Thursday 24 to Saturday 26
+    assert [kinds[d] for d in ("09-17", "09-18", "09-21", "09-22", "09-23")] == [
+        "pre_holiday_5:Chuseok", "pre_holiday_4:Chuseok", "pre_holiday_3:Chuseok",
+        "pre_holiday_2:Chuseok", "pre_holiday_1:Chuseok"]
+    assert kinds["09-16"] == "normal"  # the run-up is five working days
     assert kinds["09-25"] == "Chuseok"
     assert kinds["09-27"] == "break_day:Chuseok"  # the Sunday inside the break
     assert [kinds[d] for d in ("09-28", "09-29", "09-30")] == [

@@ -3,6 +3,7 @@ intervals, and score against what was actually observed."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 
 import numpy as np
@@ -12,7 +13,7 @@ from forecast.errors import ForecastError
 from forecast.metrics import bias, coverage, mase, seasonal_scale, wape
 from forecast.models.base import Forecaster
 from forecast.openhours import learn_open_hours
-from forecast.series import LEVELS, History
+from forecast.series import LEVELS, Freq, History
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +62,33 @@ def run_backtest(
         folds.append(Fold(cut, actual, forecast.mean, forecast.bounds,
                           seasonal_scale(values[:cut], season)))
     return folds
+
+
+def backtest_window(freq: Freq) -> int:
+    """Backtest windows long enough to matter, short enough to leave training data: 28
+    days, or 7 days of intervals. Bands hold their backtested width over this many steps."""
+    return 28 if freq is Freq.DAILY else 7 * freq.per_day
+
+
+FOLD_ERROR_COLUMNS = ("leader", "fold", "ts", "actual", "predicted")
+
+
+def fold_errors(index: pd.DatetimeIndex, runs: Sequence[Sequence[Fold]]) -> pd.DataFrame:
+    """One row per backtested interval (FOLD_ERROR_COLUMNS) of each run (a method's folds,
+    `leader` its place, 1 = best): its fold (named by the fold's first stamp), its stamp
+    on `index` (the history's), what came and what was forecast. Series backtested from
+    the same end share folds, so their errors add up row by row."""
+    parts = []
+    for leader, folds in enumerate(runs, start=1):
+        for fold in folds:
+            stamps = index[fold.cutoff:fold.cutoff + len(fold.actual)]
+            if len(stamps) != len(fold.actual):
+                continue
+            parts.append(pd.DataFrame({"leader": leader, "fold": stamps[0], "ts": stamps,
+                                       "actual": fold.actual, "predicted": fold.mean}))
+    if not parts:
+        return pd.DataFrame(columns=list(FOLD_ERROR_COLUMNS))
+    return pd.concat(parts, ignore_index=True)
 
 
 def try_backtest(history: History, model: Forecaster, *, horizon: int, cutoffs: list[int]

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecast.backtest import Score
+from forecast.backtest import FOLD_ERROR_COLUMNS, Score, backtest_window
 from forecast.calendar import Event
 from forecast.errors import ForecastError, InvalidParameter
 from forecast.models.auto import AutoModel
@@ -38,6 +38,8 @@ class SeriesResult:
 
     forecast: Forecast
     scores: tuple[Score, ...] = ()
+    # The chosen method's backtest (forecast.backtest.FOLD_ERROR_COLUMNS), where it had one.
+    backtest: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +74,7 @@ class _Prepared:
         # One backtest window whatever is asked for: tomorrow's forecast is the same in a
         # one-day and in a one-week request, and a short request is not chosen and
         # calibrated on a few days of history.
-        return build_model(model, self.request.freq, horizon=_backtest_cap(self.request.freq))
+        return build_model(model, self.request.freq, horizon=backtest_window(self.request.freq))
 
     def finish(self, fitted: Fitted) -> SeriesResult:
         forecast = self.hours.apply(fitted.predict(self.gap + self.horizon, LEVELS))
@@ -80,7 +82,9 @@ class _Prepared:
         bounds = {lvl: (lo[keep], hi[keep]) for lvl, (lo, hi) in forecast.bounds.items()}
         trimmed = Forecast(ds=forecast.ds[keep], mean=forecast.mean[keep], bounds=bounds,
                            model=forecast.model, fitted_at=forecast.fitted_at)
-        return SeriesResult(trimmed, tuple(getattr(fitted, "scores", ())))
+        errors = getattr(fitted, "backtest_errors", None)
+        return SeriesResult(trimmed, tuple(getattr(fitted, "scores", ())),
+                            errors() if errors is not None else None)
 
 
 def _prepare(
@@ -138,11 +142,6 @@ def _choose_and_fit(tested: tuple[_Prepared, CandidateBacktests | None],
     spec = prepared.spec("auto")
     assert isinstance(spec, AutoModel)
     return prepared.finish(replace(spec, prior=prior).fit_from(prepared.history, backtests))
-
-
-def _backtest_cap(freq: Freq) -> int:
-    """Backtest windows long enough to matter, short enough to leave training data."""
-    return 28 if freq is Freq.DAILY else 7 * freq.per_day
 
 
 def _intervals_between(first: pd.Timestamp, start: pd.Timestamp, freq: Freq) -> int:
@@ -209,6 +208,18 @@ def forecast_frame(
     series that cannot be forecast falls back to the recent mean; it never stops the rest.
     `mapper` (like the built-in `map`, results in input order) runs the per-series work.
     """
+    return forecast_with_backtests(observations, freq=freq, horizon=horizon, start=start,
+                                   model=model, country=country, events=events,
+                                   mapper=mapper)[0]
+
+
+def forecast_with_backtests(
+    observations: pd.DataFrame, *, freq: Freq, horizon: int, start: pd.Timestamp | None = None,
+    model: str = "auto", country: str | None = None, events: tuple[Event, ...] = (),
+    mapper: Mapper = map,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """forecast_frame, and the backtest of each series' chosen method: category, channel
+    and FOLD_ERROR_COLUMNS (none for a series forecast without one)."""
     requests = list(split_series(observations, freq))
     options = {"horizon": horizon, "start": start, "country": country, "events": events}
     results: list[SeriesResult] | None = None
@@ -220,18 +231,23 @@ def forecast_frame(
     if results is None:
         results = list(mapper(partial(_run_or_fall_back, model=model, options=options),
                               requests))
-    frames = []
+    frames, backtests = [], []
     for request, result in zip(requests, results, strict=True):
         frame = result.forecast.to_frame()
         frame.insert(1, "category", request.key.category)
         frame.insert(2, "channel", request.key.channel)
         frames.append(frame)
+        if result.backtest is not None and not result.backtest.empty:
+            backtests.append(result.backtest.assign(category=request.key.category,
+                                                    channel=request.key.channel))
+    backtest = (pd.concat(backtests, ignore_index=True) if backtests else
+                pd.DataFrame(columns=["category", "channel", *FOLD_ERROR_COLUMNS]))
     if not frames:
-        return pd.DataFrame(columns=list(OUTPUT_COLUMNS))
+        return pd.DataFrame(columns=list(OUTPUT_COLUMNS)), backtest
     out = pd.concat(frames, ignore_index=True)
     for column in ("yhat", "lo80", "hi80", "lo95", "hi95"):
         out[column] = np.round(out[column].astype(float), 3)
-    return out[list(OUTPUT_COLUMNS)]
+    return out[list(OUTPUT_COLUMNS)], backtest
 
 
 def _run_or_fall_back(request: SeriesRequest, model: str, options: dict[str, object]

@@ -58,6 +58,7 @@ class Selection:
     members: tuple[str, ...]
     scores: list[Score]
     folds: list[Fold]
+    leaders: tuple[str, ...] = ()  # the methods whose folds calibrate, best first
 
 
 def _combine_folds(runs: list[list[Fold]]) -> list[Fold]:
@@ -193,8 +194,9 @@ def choose(backtests: CandidateBacktests, prior: dict[str, float] | None = None)
     members = (tuple(best.model[len(COMBO_PREFIX):].split("+"))
                if best.model.startswith(COMBO_PREFIX) else (best.model,))
     # Calibrate on the leaders' errors together: the winner's own backtest flatters it.
-    calibration = [fold for s in ranked[:CALIBRATION_TOP] for fold in backtests.runs[s.model]]
-    return Selection(best.model, members, backtests.scores, calibration)
+    leaders = tuple(s.model for s in ranked[:CALIBRATION_TOP])
+    calibration = [fold for name in leaders for fold in backtests.runs[name]]
+    return Selection(best.model, members, backtests.scores, calibration, leaders)
 
 
 def select_model(

@@ -12,6 +12,7 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
+from forecast.backtest import FOLD_ERROR_COLUMNS, backtest_window
 from forecast.calendar import Event
 from forecast.errors import ForecastError
 from forecast.hierarchy import reconcile_bottom_up
@@ -46,6 +47,17 @@ class FitReport:
     series: int
     failed: int
     rows: int
+
+
+@dataclass(frozen=True, slots=True)
+class _SeriesFit:
+    """One series' forecast rows, its leaderboard, and the backtests behind its bands
+    (which set its parents' bands), plus 1 when it fell back to the recent mean."""
+
+    forecast: pd.DataFrame
+    leaderboard: pd.DataFrame
+    backtest: pd.DataFrame
+    fell_back: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,14 +97,15 @@ def fit_and_publish(
     if executor is None:
         executor = executor_for(workers=config.workers, dask_address=config.dask_address,
                                 tasks=total)
-    forecasts, accuracy, failed = [], [], 0
+    forecasts, accuracy, backtests, failed = [], [], [], 0
     with executor:
         results = executor.map(partial(_fit_one, config=config), _tasks(store, infos, config))
-        for frame, scores, fell_back in progress(results, total=total, label="fit"):
-            forecasts.append(frame)
-            accuracy.append(scores)
-            failed += fell_back
-    rows = _publishable(forecasts, config.timezone)
+        for fit in progress(results, total=total, label="fit"):
+            forecasts.append(fit.forecast)
+            accuracy.append(fit.leaderboard)
+            backtests.append(fit.backtest)
+            failed += fit.fell_back
+    rows = _publishable(forecasts, config.timezone, backtests)
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:6]
     board = pd.concat(accuracy, ignore_index=True) if accuracy else pd.DataFrame()
     store.save_run(run_id, rows, board.reindex(columns=list(ACCURACY_COLUMNS)),
@@ -161,7 +174,7 @@ def _horizon(freq: Freq, config: FitConfig) -> int:
     return config.intraday_horizon_days * freq.per_day
 
 
-def _fit_one(task: _Task, config: FitConfig) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+def _fit_one(task: _Task, config: FitConfig) -> _SeriesFit:
     request, fell_back = task.request, 0
     kwargs = {"horizon": task.horizon, "country": config.country, "events": config.events}
     prior = (config.priors or {}).get(request.freq.value)
@@ -176,8 +189,12 @@ def _fit_one(task: _Task, config: FitConfig) -> tuple[pd.DataFrame, pd.DataFrame
     frame = result.forecast.to_frame()
     frame["category"], frame["channel"], frame["freq"] = (
         request.key.category, request.key.channel, request.freq.value)
-    return frame, _leaderboard(request.key, request.freq, result.scores,
-                               result.forecast.model), fell_back
+    backtest = result.backtest if result.backtest is not None else pd.DataFrame(
+        columns=list(FOLD_ERROR_COLUMNS))
+    backtest = backtest.assign(category=request.key.category, channel=request.key.channel,
+                               freq=request.freq.value)
+    board = _leaderboard(request.key, request.freq, result.scores, result.forecast.model)
+    return _SeriesFit(frame, board, backtest, fell_back)
 
 
 def _leaderboard(key: SeriesKey, freq: Freq, scores: tuple, winner: str) -> pd.DataFrame:  # type: ignore[type-arg]
@@ -196,9 +213,13 @@ def _leaderboard(key: SeriesKey, freq: Freq, scores: tuple, winner: str) -> pd.D
     return board[list(ACCURACY_COLUMNS)]
 
 
-def _publishable(frames: list[pd.DataFrame], timezone: str) -> pd.DataFrame:
+def _publishable(frames: list[pd.DataFrame], timezone: str,
+                 backtests: list[pd.DataFrame] | None = None) -> pd.DataFrame:
     """Give every row a tz-aware local timestamp, scale intervals to their day's daily
-    forecast, then reconcile the hierarchy per frequency (coherent in both directions)."""
+    forecast, then reconcile the hierarchy per frequency (coherent in both directions),
+    parents' bands set by their children's `backtests` where they share them."""
+    past = pd.concat(backtests, ignore_index=True) if backtests else pd.DataFrame()
+    past_by_freq = dict(iter(past.groupby("freq"))) if not past.empty else {}
     rows = pd.concat(frames, ignore_index=True)
     stamps = pd.DatetimeIndex(rows["ts"])
     rows["ts"] = stamps.tz_localize(timezone, ambiguous=np.ones(len(stamps), dtype=bool),
@@ -206,7 +227,8 @@ def _publishable(frames: list[pd.DataFrame], timezone: str) -> pd.DataFrame:
     rows = _reconciled_to_daily(rows.dropna(subset=["ts"]))
     out = []
     for freq, part in rows.groupby("freq", sort=True):
-        coherent = reconcile_bottom_up(part.drop(columns="freq"))
+        coherent = reconcile_bottom_up(part.drop(columns="freq"), past_by_freq.get(freq),
+                                       window=backtest_window(Freq(freq)))
         coherent["freq"] = freq
         out.append(coherent)
     return pd.concat(out, ignore_index=True)[list(FORECAST_COLUMNS)].reset_index(drop=True)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from forecast.backtest import Fold, Score
+from forecast.backtest import Fold, Score, fold_errors
 from forecast.errors import ForecastError, InsufficientHistory
 from forecast.models.adjusted import special_days
 from forecast.models.base import Forecaster
@@ -35,6 +35,12 @@ class _FittedAuto:
     folds: list[Fold] | None
     scores: list[Score]
     window: int = 0  # the backtest window asked for (a short history gets shorter ones)
+    # The folds that calibrate the bands, per leading method (best first).
+    leader_folds: tuple[tuple[Fold, ...], ...] = ()
+
+    def backtest_errors(self) -> pd.DataFrame:
+        """The backtests behind the bands, one row per interval (FOLD_ERROR_COLUMNS)."""
+        return fold_errors(pd.DatetimeIndex(self.history.y.index), self.leader_folds)
 
     def predict(self, horizon: int, levels: tuple[int, ...] = LEVELS) -> Forecast:
         forecasts = forecast_members(self.history, list(self.members), horizon)
@@ -91,7 +97,8 @@ class AutoModel:
         by_name = {c.name: c for c in self.candidates(history)}
         members = tuple(by_name[m] for m in chosen.members)
         return _FittedAuto(history, members, chosen.winner, chosen.folds, chosen.scores,
-                           self.horizon)
+                           self.horizon,
+                           tuple(tuple(backtests.runs[name]) for name in chosen.leaders))
 
     def _fallback(self, history: History) -> _FittedAuto:
         for model in self.fallbacks(history):

@@ -25,7 +25,7 @@ import pandas as pd
 
 from bench import _datasets as ds
 from forecast.backtest import backtest_window
-from forecast.hierarchy import TOTAL, parent_keys, reconcile_bottom_up
+from forecast.hierarchy import TOTAL, SharedBacktests, parent_keys, reconcile_bottom_up
 from forecast.metrics import coverage, wape
 from forecast.pipeline import forecast_with_backtests
 
@@ -46,7 +46,8 @@ def evaluate(dataset: ds.Dataset, origin: pd.Timestamp) -> pd.DataFrame:
     window = backtest_window(dataset.freq)
     actual = _actuals(dataset)
     ways = {"quadrature": reconcile_bottom_up(bottom),
-            "shared backtest": reconcile_bottom_up(bottom, backtests, window=window)}
+            "shared backtest": reconcile_bottom_up(bottom, SharedBacktests.from_frame(backtests),
+                                                   window=window)}
     frames = [frame.assign(way=way) for way, frame in ways.items()]
     return pd.concat(frames, ignore_index=True).merge(actual, on=["ts", "category", "channel"])
 

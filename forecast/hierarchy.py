@@ -33,27 +33,64 @@ def parent_keys(category: str, channel: str) -> list[tuple[str, str]]:
 
 # Intervals of a parent's shared backtest needed to set its band from it.
 MIN_PARENT_ERRORS = 30
+_ERROR_KEYS = ["leader", "fold", "ts"]
 
 
-def reconcile_bottom_up(bottom: pd.DataFrame, backtests: pd.DataFrame | None = None, *,
+class SharedBacktests:
+    """The bottom series' backtests summed per parent as they arrive, interval by
+    interval (forecast.backtest.FOLD_ERROR_COLUMNS), with how many children each sum
+    holds: memory grows with the parents, not with the series."""
+
+    def __init__(self) -> None:
+        self._sums: dict[tuple[str, str], pd.DataFrame] = {}
+
+    @classmethod
+    def from_frame(cls, backtests: pd.DataFrame) -> SharedBacktests:
+        """From category, channel and FOLD_ERROR_COLUMNS rows of many series."""
+        shared = cls()
+        for (category, channel), rows in backtests.groupby(["category", "channel"]):
+            shared.add(str(category), str(channel), rows)
+        return shared
+
+    def add(self, category: str, channel: str, errors: pd.DataFrame) -> None:
+        """Add one bottom series' backtest (intervals it did not observe are left out)."""
+        rows = errors.loc[errors["actual"].notna(), [*_ERROR_KEYS, "actual", "predicted"]]
+        if rows.empty:
+            return
+        one = rows.groupby(_ERROR_KEYS)[["actual", "predicted"]].sum().assign(children=1)
+        for parent in parent_keys(category, channel):
+            current = self._sums.get(parent)
+            self._sums[parent] = one if current is None else current.add(one, fill_value=0)
+
+    def errors(self, parent: tuple[str, str], children: int) -> pd.DataFrame | None:
+        """The parent's backtest over the intervals all its `children` backtested and
+        observed (leader, fold, ts, actual, predicted), or None when too few."""
+        sums = self._sums.get(parent)
+        if sums is None:
+            return None
+        complete = sums[(sums["children"] == children) & (sums["predicted"] > 0)]
+        if len(complete) < MIN_PARENT_ERRORS:
+            return None
+        return complete.drop(columns="children").reset_index()
+
+
+def reconcile_bottom_up(bottom: pd.DataFrame, backtests: SharedBacktests | None = None, *,
                         window: int = 0) -> pd.DataFrame:
     """Append parent rows (sums of children) to bottom rows of one frequency.
 
     `bottom` has ts, category, channel, yhat, lo/hi per level, model. Parents whose only
-    child is a single series are skipped (they would repeat it). `backtests` (category,
-    channel and forecast.backtest.FOLD_ERROR_COLUMNS) are the bottom series' backtests
-    of the methods they forecast with, where known; bands keep their backtested width
-    over `window` steps (forecast.backtest.backtest_window) or the folds' length.
+    child is a single series are skipped (they would repeat it). `backtests` hold the
+    bottom series' backtests behind their bands, where known; bands keep their
+    backtested width over `window` steps (forecast.backtest.backtest_window) or the
+    folds' length.
     """
-    past = (dict(iter(_expand_parents(backtests).groupby(["category", "channel"], sort=False)))
-            if backtests is not None and not backtests.empty else {})
     parts = []
     for row_key, rows in _expand_parents(bottom).groupby(["category", "channel"], sort=True):
-        children = set(rows["_child"])
-        if len(children) < 2:
+        children = rows["_child"].nunique()
+        if children < 2:
             continue
         summed = _sum_children(rows, row_key)
-        errors = _shared_errors(past.get(row_key), children)
+        errors = backtests.errors(row_key, children) if backtests is not None else None
         parts.append(summed if errors is None else _with_backtest_bounds(summed, errors, window))
     if not parts:
         return bottom
@@ -83,21 +120,6 @@ def _sum_children(rows: pd.DataFrame, key: tuple[str, str]) -> pd.DataFrame:
     out["category"], out["channel"] = key
     out["model"] = "bottom_up"
     return out[["ts", "category", "channel", *_VALUE_COLUMNS, "model"]]
-
-
-def _shared_errors(rows: pd.DataFrame | None, children: set[str]) -> pd.DataFrame | None:
-    """The parent's backtest: actual and predicted summed over its children per leading
-    method's place, fold and stamp (the bottom series' bands pool their three leading
-    methods' errors, as the winner's own flatter it), on the intervals every child
-    backtested and observed; None when too few."""
-    if rows is None:
-        return None
-    rows = rows[rows["_child"].isin(children) & rows["actual"].notna()]
-    keys = ["leader", "fold", "ts"]
-    complete = rows.groupby(keys)["_child"].transform("nunique") == len(children)
-    summed = rows[complete].groupby(keys, as_index=False)[["actual", "predicted"]].sum()
-    summed = summed[summed["predicted"] > 0]  # closed for all: no error to learn from
-    return summed if len(summed) >= MIN_PARENT_ERRORS else None
 
 
 def _with_backtest_bounds(summed: pd.DataFrame, errors: pd.DataFrame, window: int

@@ -15,7 +15,7 @@ import pandas as pd
 from forecast.backtest import FOLD_ERROR_COLUMNS, backtest_window
 from forecast.calendar import Event
 from forecast.errors import ForecastError
-from forecast.hierarchy import reconcile_bottom_up
+from forecast.hierarchy import SharedBacktests, reconcile_bottom_up
 from forecast.openhours import without_partial_last_day
 from forecast.pipeline import SeriesRequest, run_series, with_silent_days
 from forecast.selection import priors_from_leaderboard
@@ -54,6 +54,8 @@ class _SeriesFit:
     """One series' forecast rows, its leaderboard, and the backtests behind its bands
     (which set its parents' bands), plus 1 when it fell back to the recent mean."""
 
+    key: SeriesKey
+    freq: str
     forecast: pd.DataFrame
     leaderboard: pd.DataFrame
     backtest: pd.DataFrame
@@ -97,13 +99,15 @@ def fit_and_publish(
     if executor is None:
         executor = executor_for(workers=config.workers, dask_address=config.dask_address,
                                 tasks=total)
-    forecasts, accuracy, backtests, failed = [], [], [], 0
+    forecasts, accuracy, failed = [], [], 0
+    backtests: dict[str, SharedBacktests] = {}
     with executor:
         results = executor.map(partial(_fit_one, config=config), _tasks(store, infos, config))
         for fit in progress(results, total=total, label="fit"):
             forecasts.append(fit.forecast)
             accuracy.append(fit.leaderboard)
-            backtests.append(fit.backtest)
+            backtests.setdefault(fit.freq, SharedBacktests()).add(
+                fit.key.category, fit.key.channel, fit.backtest)
             failed += fit.fell_back
     rows = _publishable(forecasts, config.timezone, backtests)
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:6]
@@ -191,10 +195,8 @@ def _fit_one(task: _Task, config: FitConfig) -> _SeriesFit:
         request.key.category, request.key.channel, request.freq.value)
     backtest = result.backtest if result.backtest is not None else pd.DataFrame(
         columns=list(FOLD_ERROR_COLUMNS))
-    backtest = backtest.assign(category=request.key.category, channel=request.key.channel,
-                               freq=request.freq.value)
     board = _leaderboard(request.key, request.freq, result.scores, result.forecast.model)
-    return _SeriesFit(frame, board, backtest, fell_back)
+    return _SeriesFit(request.key, request.freq.value, frame, board, backtest, fell_back)
 
 
 def _leaderboard(key: SeriesKey, freq: Freq, scores: tuple, winner: str) -> pd.DataFrame:  # type: ignore[type-arg]
@@ -214,12 +216,11 @@ def _leaderboard(key: SeriesKey, freq: Freq, scores: tuple, winner: str) -> pd.D
 
 
 def _publishable(frames: list[pd.DataFrame], timezone: str,
-                 backtests: list[pd.DataFrame] | None = None) -> pd.DataFrame:
+                 backtests: dict[str, SharedBacktests] | None = None) -> pd.DataFrame:
     """Give every row a tz-aware local timestamp, scale intervals to their day's daily
     forecast, then reconcile the hierarchy per frequency (coherent in both directions),
-    parents' bands set by their children's `backtests` where they share them."""
-    past = pd.concat(backtests, ignore_index=True) if backtests else pd.DataFrame()
-    past_by_freq = dict(iter(past.groupby("freq"))) if not past.empty else {}
+    parents' bands set by their children's `backtests` (per frequency) where shared."""
+    backtests = backtests or {}
     rows = pd.concat(frames, ignore_index=True)
     stamps = pd.DatetimeIndex(rows["ts"])
     rows["ts"] = stamps.tz_localize(timezone, ambiguous=np.ones(len(stamps), dtype=bool),
@@ -227,7 +228,7 @@ def _publishable(frames: list[pd.DataFrame], timezone: str,
     rows = _reconciled_to_daily(rows.dropna(subset=["ts"]))
     out = []
     for freq, part in rows.groupby("freq", sort=True):
-        coherent = reconcile_bottom_up(part.drop(columns="freq"), past_by_freq.get(freq),
+        coherent = reconcile_bottom_up(part.drop(columns="freq"), backtests.get(str(freq)),
                                        window=backtest_window(Freq(freq)))
         coherent["freq"] = freq
         out.append(coherent)

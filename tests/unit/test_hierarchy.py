@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from forecast.backtest import FOLD_ERROR_COLUMNS, Fold, fold_errors
-from forecast.hierarchy import TOTAL, reconcile_bottom_up
+from forecast.hierarchy import TOTAL, SharedBacktests, reconcile_bottom_up
 
 DAYS = pd.date_range("2026-11-16", periods=7, freq="D")
 CHILDREN = (("refund", "phone"), ("delivery", "phone"))
@@ -27,7 +27,7 @@ def _bottom() -> pd.DataFrame:
     return pd.concat(rows, ignore_index=True)
 
 
-def _backtests(errors: dict[tuple[str, str], np.ndarray], *, shift: int = 0) -> pd.DataFrame:
+def _shared(errors: dict[tuple[str, str], np.ndarray], *, shift: int = 0) -> SharedBacktests:
     """Three leaders x FOLDS folds x seven days per child; the second child's folds start
     `shift` days later (0: the same folds)."""
     parts = []
@@ -39,7 +39,7 @@ def _backtests(errors: dict[tuple[str, str], np.ndarray], *, shift: int = 0) -> 
                 "leader": i // FOLDS + 1, "fold": fold,
                 "ts": pd.date_range(fold, periods=7, freq="D"),
                 "actual": 100.0 + e, "predicted": 100.0, "category": key[0], "channel": key[1]}))
-    return pd.concat(parts, ignore_index=True)
+    return SharedBacktests.from_frame(pd.concat(parts, ignore_index=True))
 
 
 def _parent_half_width(frame: pd.DataFrame, level: int = 80) -> float:
@@ -63,7 +63,7 @@ def test_a_parent_is_the_sum_of_its_children_with_bands_in_quadrature() -> None:
 
 
 def test_children_that_move_together_widen_their_parents_band() -> None:
-    frame = reconcile_bottom_up(_bottom(), _backtests(_errors(shared=True)), window=7)
+    frame = reconcile_bottom_up(_bottom(), _shared(_errors(shared=True)), window=7)
     together = 2 * HALF_WIDTH80  # errors that add up instead of cancelling out
     quadrature = np.hypot(HALF_WIDTH80, HALF_WIDTH80)
     assert 1.1 * quadrature < _parent_half_width(frame) < 1.2 * together
@@ -73,13 +73,13 @@ def test_children_that_move_together_widen_their_parents_band() -> None:
 
 
 def test_independent_children_keep_the_quadrature_band() -> None:
-    frame = reconcile_bottom_up(_bottom(), _backtests(_errors(shared=False)), window=7)
+    frame = reconcile_bottom_up(_bottom(), _shared(_errors(shared=False)), window=7)
     quadrature = np.hypot(HALF_WIDTH80, HALF_WIDTH80)
     assert quadrature <= _parent_half_width(frame) < 1.15 * quadrature
 
 
 def test_children_without_shared_folds_keep_the_quadrature_band() -> None:
-    backtests = _backtests(_errors(shared=True), shift=3)  # folds three days apart
+    backtests = _shared(_errors(shared=True), shift=3)  # folds three days apart
     frame = reconcile_bottom_up(_bottom(), backtests, window=7)
     assert _parent_half_width(frame) == pytest.approx(np.hypot(HALF_WIDTH80, HALF_WIDTH80))
 

@@ -90,6 +90,27 @@ def _store_with_spans(tmp_path: Path, spans: dict[tuple[str, str], int]) -> SqlS
     return store
 
 
+def test_a_total_of_children_that_move_together_gets_the_wider_band(tmp_path: Path) -> None:
+    path = tmp_path / "twins.csv"
+    counts = daily_counts(140, level=80.0, seed=9)
+    counts[-60:] *= 1.25  # both queues stepped up together: their errors add up
+    rows = [pd.DataFrame({"ts": counts.index.strftime("%Y-%m-%d"), "category": "refund",
+                          "channel": channel, "count": counts.astype(int)})
+            for channel in ("phone", "chat")]
+    pd.concat(rows).to_csv(path, index=False)
+    store = open_store(f"sqlite:///{tmp_path / 'twins.db'}")
+    ingest_into(store, read_inquiry_csv(path), timezone="Asia/Seoul", base_interval=Freq.M30)
+    run_fit_job(store, _config())
+    daily = store.latest_forecast(freq=Freq.DAILY).set_index(["ts", "category", "channel"])
+    half = (daily["hi80"] - daily["yhat"]).unstack(["category", "channel"])
+    children = half[[("refund", "phone"), ("refund", "chat")]]
+    quadrature = np.sqrt((children ** 2).sum(axis=1))
+    # Identical children: the total's errors are twice a child's, not sqrt(2) times.
+    assert (half[("refund", "")] >= quadrature - 1e-6).all()
+    assert (half[("refund", "")] > 1.2 * quadrature).mean() > 0.5
+    store.dispose()
+
+
 def test_a_series_that_stopped_early_forecasts_from_the_common_start(tmp_path: Path) -> None:
     store = _store_with_spans(tmp_path, {("refund", "phone"): 70, ("refund", "chat"): 68})
     run_fit_job(store, _config("week_average"))

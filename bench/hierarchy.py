@@ -121,7 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.perf_counter()
     datasets = [d for d in load(args.datasets, args.data_dir, args.max_categories)
-                if len(d.series) > 1]
+                if len(d.series) > 1 and ds.origins(d, count=args.origins)]
     jobs = [(d, o) for d in datasets for o in ds.origins(d, count=args.origins)]
     with ProcessPoolExecutor(max_workers=max(args.workers, 1)) as pool:
         results = list(pool.map(evaluate, *zip(*jobs, strict=True))) if jobs else []

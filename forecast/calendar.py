@@ -218,7 +218,8 @@ def _mark_break(kinds: np.ndarray, off: np.ndarray, first: int, last: int) -> No
 def _mark_working_days(kinds: np.ndarray, off: np.ndarray, start: int, step: int,
                        count: int, template: str) -> None:
     """Mark the next `count` working days from `start` going `step`, skipping days off;
-    a day already marked by a nearer break keeps its kind but still counts."""
+    a day already marked (by an earlier break, as breaks are marked in date order) keeps
+    its kind but still counts."""
     i, k = start, 1
     while 0 <= i < len(kinds) and k <= count:
         if not off[i]:

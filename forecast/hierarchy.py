@@ -13,12 +13,16 @@ covered 62% of the desk's hourly totals with its 80% band.
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pandas as pd
 
 from forecast.models.base import fit_error_scale
 from forecast.selection import beyond_window_growth
 from forecast.series import LEVELS
+
+logger = logging.getLogger(__name__)
 
 TOTAL = "(all)"
 _VALUE_COLUMNS = ["yhat"] + [f"{side}{lvl}" for lvl in LEVELS for side in ("lo", "hi")]
@@ -31,7 +35,7 @@ def parent_keys(category: str, channel: str) -> list[tuple[str, str]]:
     return [(category, ""), (TOTAL, channel), (TOTAL, "")]
 
 
-# Intervals of a parent's shared backtest needed to set its band from it.
+# Rows of a parent's shared backtest (intervals x leading methods) needed to set its band.
 MIN_PARENT_ERRORS = 30
 _ERROR_KEYS = ["leader", "fold", "ts"]
 
@@ -82,7 +86,8 @@ def reconcile_bottom_up(bottom: pd.DataFrame, backtests: SharedBacktests | None 
     child is a single series are skipped (they would repeat it). `backtests` hold the
     bottom series' backtests behind their bands, where known; bands keep their
     backtested width over `window` steps (forecast.backtest.backtest_window) or the
-    folds' length.
+    folds' length, whichever is longer. A parent some of whose children have no backtest
+    in common with the others (a series too short to backtest) keeps the quadrature band.
     """
     parts = []
     for row_key, rows in _expand_parents(bottom).groupby(["category", "channel"], sort=True):
@@ -91,6 +96,9 @@ def reconcile_bottom_up(bottom: pd.DataFrame, backtests: SharedBacktests | None 
             continue
         summed = _sum_children(rows, row_key)
         errors = backtests.errors(row_key, children) if backtests is not None else None
+        if backtests is not None and errors is None:
+            logger.info("%s/%s: its %d series share too little backtest; bands in quadrature",
+                        row_key[0], row_key[1] or "(all channels)", children)
         parts.append(summed if errors is None else _with_backtest_bounds(summed, errors, window))
     if not parts:
         return bottom

@@ -19,6 +19,7 @@ from forecast.calendar import is_holiday_kind
 LEVEL_EDGE = 0.8
 MIN_REPEATED_DAYS = 6  # days of holidays seen twice or more, to compare the readings on
 SHARE_WEEKS = 8  # weeks of ordinary days that give each weekday's share of the week
+MIN_WEEKDAY_SHARE = 0.05  # below this a weekday's holidays keep the weekday reading
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,11 +38,11 @@ class WeekLevelEffects:
             return None
         return self.by_kind.get(kind, self.unseen_holiday)
 
-    def factor(self, effect: float, weekday: int) -> float:
+    def factor(self, effect: float, weekday: int) -> float | None:
         """The multiplier on a forecast of that weekday that puts the day at `effect` of the
-        week's mean day (a weekday the queue no longer works keeps its forecast)."""
+        week's mean day; None on a weekday the queue barely works (no share to read)."""
         share = self.weekday_share[weekday]
-        return effect / share if share > 0 else 1.0
+        return effect / share if share >= MIN_WEEKDAY_SHARE else None
 
 
 def week_level_effects(

@@ -38,7 +38,8 @@ class SeriesResult:
 
     forecast: Forecast
     scores: tuple[Score, ...] = ()
-    # The chosen method's backtest (forecast.backtest.FOLD_ERROR_COLUMNS), where it had one.
+    # The leading methods' backtests behind the bands (forecast.backtest.FOLD_ERROR_COLUMNS),
+    # when asked for and the method had them.
     backtest: pd.DataFrame | None = None
 
 
@@ -76,13 +77,13 @@ class _Prepared:
         # calibrated on a few days of history.
         return build_model(model, self.request.freq, horizon=backtest_window(self.request.freq))
 
-    def finish(self, fitted: Fitted) -> SeriesResult:
+    def finish(self, fitted: Fitted, *, with_backtest: bool = False) -> SeriesResult:
         forecast = self.hours.apply(fitted.predict(self.gap + self.horizon, LEVELS))
         keep = slice(self.gap, self.gap + self.horizon)
         bounds = {lvl: (lo[keep], hi[keep]) for lvl, (lo, hi) in forecast.bounds.items()}
         trimmed = Forecast(ds=forecast.ds[keep], mean=forecast.mean[keep], bounds=bounds,
                            model=forecast.model, fitted_at=forecast.fitted_at)
-        errors = getattr(fitted, "backtest_errors", None)
+        errors = getattr(fitted, "backtest_errors", None) if with_backtest else None
         return SeriesResult(trimmed, tuple(getattr(fitted, "scores", ())),
                             errors() if errors is not None else None)
 
@@ -104,20 +105,22 @@ def _prepare(
 def run_series(
     request: SeriesRequest, *, horizon: int, start: pd.Timestamp | None = None,
     model: str = "auto", country: str | None = None, events: tuple[Event, ...] = (),
-    prior: dict[str, float] | None = None,
+    prior: dict[str, float] | None = None, with_backtest: bool = False,
 ) -> SeriesResult:
-    """forecast_series, keeping the leaderboard of the model choice. `prior` (from
-    `pooled_prior` over related series) steadies `auto`'s choice."""
+    """forecast_series, keeping the leaderboard of the model choice (and, `with_backtest`,
+    the backtests behind the bands). `prior` (from `pooled_prior` over related series)
+    steadies `auto`'s choice."""
     prepared = _prepare(request, horizon=horizon, start=start, country=country, events=events)
     spec = prepared.spec(model)
     if prior and isinstance(spec, AutoModel):
         spec = replace(spec, prior=prior)
-    return prepared.finish(spec.fit(prepared.history))
+    return prepared.finish(spec.fit(prepared.history), with_backtest=with_backtest)
 
 
 def _pooled_auto(
     requests: list[SeriesRequest], *, horizon: int, start: pd.Timestamp | None,
     country: str | None, events: tuple[Event, ...], mapper: Mapper = map,
+    with_backtest: bool = False,
 ) -> list[SeriesResult]:
     """`auto` over related series in two passes: backtest everything, then let each series
     choose with the ranking pooled over all of them. `mapper` runs each pass's per-series
@@ -125,7 +128,8 @@ def _pooled_auto(
     options = {"horizon": horizon, "start": start, "country": country, "events": events}
     tested = list(mapper(partial(_prepare_and_backtest, options=options), requests))
     prior = pooled_prior([b.scores for _, b in tested if b is not None])
-    return list(mapper(partial(_choose_and_fit, prior=prior), tested))
+    return list(mapper(partial(_choose_and_fit, prior=prior, with_backtest=with_backtest),
+                       tested))
 
 
 def _prepare_and_backtest(request: SeriesRequest, options: dict[str, object]
@@ -137,11 +141,12 @@ def _prepare_and_backtest(request: SeriesRequest, options: dict[str, object]
 
 
 def _choose_and_fit(tested: tuple[_Prepared, CandidateBacktests | None],
-                    prior: dict[str, float]) -> SeriesResult:
+                    prior: dict[str, float], with_backtest: bool = False) -> SeriesResult:
     prepared, backtests = tested
     spec = prepared.spec("auto")
     assert isinstance(spec, AutoModel)
-    return prepared.finish(replace(spec, prior=prior).fit_from(prepared.history, backtests))
+    fitted = replace(spec, prior=prior).fit_from(prepared.history, backtests)
+    return prepared.finish(fitted, with_backtest=with_backtest)
 
 
 def _intervals_between(first: pd.Timestamp, start: pd.Timestamp, freq: Freq) -> int:
@@ -208,9 +213,10 @@ def forecast_frame(
     series that cannot be forecast falls back to the recent mean; it never stops the rest.
     `mapper` (like the built-in `map`, results in input order) runs the per-series work.
     """
-    return forecast_with_backtests(observations, freq=freq, horizon=horizon, start=start,
-                                   model=model, country=country, events=events,
-                                   mapper=mapper)[0]
+    options = {"horizon": horizon, "start": start, "country": country, "events": events}
+    requests, results = _forecast_all(observations, freq, model, options, mapper,
+                                      with_backtest=False)
+    return _output_rows(requests, results)
 
 
 def forecast_with_backtests(
@@ -218,36 +224,52 @@ def forecast_with_backtests(
     model: str = "auto", country: str | None = None, events: tuple[Event, ...] = (),
     mapper: Mapper = map,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """forecast_frame, and the backtest of each series' chosen method: category, channel
-    and FOLD_ERROR_COLUMNS (none for a series forecast without one)."""
-    requests = list(split_series(observations, freq))
+    """forecast_frame, and the backtests behind each series' bands (its leading methods'):
+    category, channel and FOLD_ERROR_COLUMNS (none for a series forecast without them)."""
     options = {"horizon": horizon, "start": start, "country": country, "events": events}
+    requests, results = _forecast_all(observations, freq, model, options, mapper,
+                                      with_backtest=True)
+    backtests = [result.backtest.assign(category=request.key.category,
+                                        channel=request.key.channel)
+                 for request, result in zip(requests, results, strict=True)
+                 if result.backtest is not None and not result.backtest.empty]
+    backtest = (pd.concat(backtests, ignore_index=True) if backtests else
+                pd.DataFrame(columns=["category", "channel", *FOLD_ERROR_COLUMNS]))
+    return _output_rows(requests, results), backtest
+
+
+def _forecast_all(
+    observations: pd.DataFrame, freq: Freq, model: str, options: dict[str, object],
+    mapper: Mapper, *, with_backtest: bool,
+) -> tuple[list[SeriesRequest], list[SeriesResult]]:
+    requests = list(split_series(observations, freq))
     results: list[SeriesResult] | None = None
     if model == "auto" and len(requests) > 1:
         try:
-            results = _pooled_auto(requests, mapper=mapper, **options)  # type: ignore[arg-type]
+            results = _pooled_auto(requests, mapper=mapper, with_backtest=with_backtest,
+                                   **options)  # type: ignore[arg-type]
         except ForecastError as exc:
             logger.warning("pooled selection failed (%s); choosing per series", exc)
     if results is None:
-        results = list(mapper(partial(_run_or_fall_back, model=model, options=options),
+        run_options = {**options, "with_backtest": with_backtest}
+        results = list(mapper(partial(_run_or_fall_back, model=model, options=run_options),
                               requests))
-    frames, backtests = [], []
+    return requests, results
+
+
+def _output_rows(requests: list[SeriesRequest], results: list[SeriesResult]) -> pd.DataFrame:
+    frames = []
     for request, result in zip(requests, results, strict=True):
         frame = result.forecast.to_frame()
         frame.insert(1, "category", request.key.category)
         frame.insert(2, "channel", request.key.channel)
         frames.append(frame)
-        if result.backtest is not None and not result.backtest.empty:
-            backtests.append(result.backtest.assign(category=request.key.category,
-                                                    channel=request.key.channel))
-    backtest = (pd.concat(backtests, ignore_index=True) if backtests else
-                pd.DataFrame(columns=["category", "channel", *FOLD_ERROR_COLUMNS]))
     if not frames:
-        return pd.DataFrame(columns=list(OUTPUT_COLUMNS)), backtest
+        return pd.DataFrame(columns=list(OUTPUT_COLUMNS))
     out = pd.concat(frames, ignore_index=True)
     for column in ("yhat", "lo80", "hi80", "lo95", "hi95"):
         out[column] = np.round(out[column].astype(float), 3)
-    return out[list(OUTPUT_COLUMNS)], backtest
+    return out[list(OUTPUT_COLUMNS)]
 
 
 def _run_or_fall_back(request: SeriesRequest, model: str, options: dict[str, object]

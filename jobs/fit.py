@@ -183,7 +183,7 @@ def _fit_one(task: _Task, config: FitConfig) -> _SeriesFit:
     kwargs = {"horizon": task.horizon, "country": config.country, "events": config.events}
     prior = (config.priors or {}).get(request.freq.value)
     try:
-        result = run_series(request, model=config.model, prior=prior,
+        result = run_series(request, model=config.model, prior=prior, with_backtest=True,
                             **kwargs)  # type: ignore[arg-type]
     except ForecastError as exc:
         logger.warning("fit failed for %s (%s); using recent_mean", request.key.label(), exc,

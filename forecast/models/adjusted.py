@@ -84,8 +84,9 @@ class DayEffects:
         Monday = 0, where holidays are read on the week's level)."""
         if weekday is not None and self.week_level is not None:
             effect = self._week_level_effect(self.week_level, kind)
-            if effect is not None:
-                return float(min(self.week_level.factor(effect, weekday), _MAX_EFFECT))
+            factor = self.week_level.factor(effect, weekday) if effect is not None else None
+            if factor is not None:
+                return float(min(factor, _MAX_EFFECT))
         if kind == NORMAL:
             return 1.0
         if kind in self.by_kind:

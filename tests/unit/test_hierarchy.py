@@ -96,3 +96,18 @@ def test_fold_errors_name_each_leader_and_fold() -> None:
     assert set(rows["fold"]) == {index[20], index[25]}
     assert rows.loc[rows["leader"] == 2, "predicted"].eq(3.0).all()
     assert (rows["ts"].iloc[:5] == index[20:25]).all()
+
+
+def test_an_interval_one_child_did_not_observe_is_left_out_of_the_parents_backtest() -> None:
+    frame = pd.DataFrame({"leader": 1, "fold": pd.Timestamp("2026-07-01"),
+                          "ts": pd.date_range("2026-07-01", periods=40, freq="D"),
+                          "actual": 110.0, "predicted": 100.0})
+    shared = SharedBacktests()
+    shared.add("refund", "phone", frame)
+    unobserved = frame.assign(actual=frame["actual"].where(frame.index != 3))
+    shared.add("delivery", "phone", unobserved)
+    errors = shared.errors((TOTAL, "phone"), children=2)
+    assert errors is not None and len(errors) == 39
+    assert pd.Timestamp("2026-07-04") not in set(errors["ts"])
+    assert (errors["actual"] == 220.0).all() and (errors["predicted"] == 200.0).all()
+    assert shared.errors((TOTAL, "phone"), children=3) is None  # a third child never came

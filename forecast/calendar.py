@@ -47,6 +47,7 @@ REBOUND_DAYS = 3
 _SHORT_BREAK_DAYS = {PRE_HOLIDAY: 1, POST_HOLIDAY: 2}
 _LONG_BREAK_DAYS_MARKED = {PRE_HOLIDAY: RUN_UP_DAYS, POST_HOLIDAY: REBOUND_DAYS}
 _PAD_DAYS = 24
+MAX_DAY_EFFECT = 5.0  # no kind of day is read as more than five normal days
 COUNTRY_CODE_HELP = ("a country code the holidays package knows (ISO 3166, e.g. KR), optionally "
                      "with a subdivision (ISO 3166-2, e.g. DE-BY, US-CA)")
 _LONG_BREAK_DAYS = 4
@@ -191,6 +192,14 @@ def day_kinds(
             inside = (days >= pd.Timestamp(event.start)) & (days <= pd.Timestamp(event.end))
             result[inside] = f"{EVENT}:{event.kind}"
     return result
+
+
+def shrunk_effect(median: float, n: int, *, towards: float) -> float:
+    """A median ratio of `n` days moved towards `towards` by n/(n+1), kept within
+    [0, MAX_DAY_EFFECT]: a kind seen once leans on its family, or a holiday on the
+    typical holiday."""
+    effect = towards + n / (n + 1) * (float(median) - towards)
+    return float(np.clip(effect, 0.0, MAX_DAY_EFFECT))
 
 
 def day_runs(mask: np.ndarray) -> list[tuple[int, int]]:

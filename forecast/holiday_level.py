@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from forecast.calendar import is_holiday_kind
+from forecast.calendar import is_holiday_kind, shrunk_effect
 
 # The week-level reading must spread the same holidays' days at most this much of the
 # weekday reading's spread (summed absolute log deviations from each holiday's median).
@@ -53,7 +53,6 @@ def week_level_effects(
     *,
     ordinary: pd.Series,
     closures: set[str],
-    max_effect: float,
 ) -> WeekLevelEffects | None:
     """The week-level effects of this queue's open holidays, or None where the weekday reading
     (`ratio`: each day over its own weekday's `reference`) holds as well.
@@ -77,7 +76,7 @@ def week_level_effects(
     # A holiday seen once or twice leans on the typical holiday: the median of the
     # holidays' own medians, so a holiday of several days does not outweigh the rest.
     typical = float(medians["median"].median())
-    by_kind = {str(kind): _shrunk(float(median), int(n), typical, max_effect)
+    by_kind = {str(kind): shrunk_effect(float(median), int(n), towards=typical)
                for kind, median, n in medians.itertuples()}
     unseen = float(np.median(list(by_kind.values())))
     return WeekLevelEffects(by_kind, unseen, share)
@@ -108,9 +107,3 @@ def _weekday_share(daily: pd.Series, ordinary: pd.Series) -> tuple[float, ...] |
     if not np.isfinite(mean_day) or mean_day <= 0:
         return None
     return tuple(float(m) / mean_day for m in medians)
-
-
-def _shrunk(median: float, n: int, towards: float, max_effect: float) -> float:
-    """A median of `n` days moved towards `towards` by n/(n+1), kept within [0, max_effect]."""
-    effect = towards + n / (n + 1) * (median - towards)
-    return float(np.clip(effect, 0.0, max_effect))

@@ -20,6 +20,7 @@ import pandas as pd
 from forecast.calendar import (
     EVENT,
     MAKE_UP_WORKDAY,
+    MAX_DAY_EFFECT,
     NORMAL,
     Event,
     day_kinds,
@@ -29,6 +30,7 @@ from forecast.calendar import (
     normalise_day,
     ratio_to_neighbouring_weeks,
     same_weekday_median,
+    shrunk_effect,
 )
 from forecast.holiday_level import WeekLevelEffects, week_level_effects
 from forecast.level_shift import recent_level_shift
@@ -36,7 +38,6 @@ from forecast.models.base import Fitted, Forecaster
 from forecast.series import LEVELS, Forecast, History, make_forecast
 
 _MIN_RATIO_TO_RESCALE = 0.15
-_MAX_EFFECT = 5.0
 _OPEN_AS_USUAL = 0.8
 _SURGE_RATIO = 2.0
 _SURGE_WEEKS = (-4, -3, -2, -1, 1, 2, 3, 4)
@@ -86,7 +87,7 @@ class DayEffects:
             effect = self._week_level_effect(self.week_level, kind)
             factor = self.week_level.factor(effect, weekday) if effect is not None else None
             if factor is not None:
-                return float(min(factor, _MAX_EFFECT))
+                return float(min(factor, MAX_DAY_EFFECT))
         if kind == NORMAL:
             return 1.0
         if kind in self.by_kind:
@@ -145,7 +146,7 @@ def special_days(history: History, stamps: pd.DatetimeIndex) -> np.ndarray:
     """True for stamps on a day that is not a normal day (holiday, break, event)."""
     days = normalise_day(stamps)
     kinds = history_day_kinds(history, pd.DatetimeIndex(days.unique()),
-                       off_weekdays(_daily_totals(history)[0]))
+                              off_weekdays(_daily_totals(history)[0]))
     return np.asarray((kinds != NORMAL).reindex(days).to_numpy(), dtype=bool)
 
 
@@ -177,14 +178,14 @@ def learn_day_effects(daily: pd.Series, kinds: pd.Series) -> tuple[DayEffects, p
     by_kind: dict[str, float] = {}
     families = known[grouped].groupby(known_kinds[grouped].map(kind_family)).agg(["median", "size"])
     for family, median, n in families.itertuples():
-        by_kind[str(family)] = _shrunk(median, n, towards=1.0)
+        by_kind[str(family)] = shrunk_effect(median, n, towards=1.0)
     raw: dict[str, float] = {}
     for kind, median, n in known.groupby(known_kinds).agg(["median", "size"]).itertuples():
         kind = str(kind)
         raw[kind] = float(median)
         closure = raw[kind] < _MIN_RATIO_TO_RESCALE
         prior = by_kind.get(kind_family(kind), 1.0) if kind_family(kind) != kind else 1.0
-        by_kind[kind] = raw[kind] if closure else _shrunk(median, n, towards=prior)
+        by_kind[kind] = raw[kind] if closure else shrunk_effect(median, n, towards=prior)
     # Closing on a holiday is a decision per holiday and does not carry over to others
     # (a bank's call center closes on Labor Day and works Columbus Day); the dip on
     # holidays the queue stayed open does.
@@ -193,8 +194,7 @@ def learn_day_effects(daily: pd.Series, kinds: pd.Series) -> tuple[DayEffects, p
     pooled = float(np.median(open_holidays)) if open_holidays else 1.0
     closures = {k for k, r in raw.items() if r < _MIN_RATIO_TO_RESCALE}
     week_level = week_level_effects(daily, kinds, ratio, reference,
-                                    ordinary=(kinds == NORMAL) & ~lone, closures=closures,
-                                    max_effect=_MAX_EFFECT)
+                                    ordinary=(kinds == NORMAL) & ~lone, closures=closures)
     return DayEffects(by_kind=by_kind, unseen_holiday=pooled, week_level=week_level), ratio
 
 
@@ -242,12 +242,6 @@ def _recurs_yearly(run: pd.DatetimeIndex, marked_days: pd.DatetimeIndex) -> bool
     """Whether another such day falls about a year before or after any day of `run`."""
     return any(np.abs((marked_days - day).days - sign * _YEAR).min() <= _YEAR_SLACK
                for day in run for sign in (-1, 1))
-
-
-def _shrunk(median: float, n: int, *, towards: float) -> float:
-    """A median ratio of `n` days moved towards `towards` by n/(n+1), kept within (0, 5]."""
-    effect = towards + n / (n + 1) * (float(median) - towards)
-    return float(np.clip(effect, 0.0, _MAX_EFFECT))
 
 
 @dataclass(frozen=True, slots=True)

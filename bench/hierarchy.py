@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from bench import _datasets as ds
+from bench.accuracy import load as load_datasets
 from forecast.backtest import backtest_window
 from forecast.hierarchy import TOTAL, SharedBacktests, parent_keys, reconcile_bottom_up
 from forecast.metrics import coverage, wape
@@ -99,29 +100,23 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--origins", type=int, default=3)
     parser.add_argument("--max-categories", type=int, default=24)
     parser.add_argument("--workers", type=int, default=2)
-    return parser.parse_args(argv)
-
-
-def load(names: list[str], data_dir: Path, max_series: int) -> list[ds.Dataset]:
-    found = []
-    for source in ds.REAL_SOURCES:
-        if source.name in names:
-            dataset = ds.load_real(source, data_dir, max_series)
-            if dataset is None:
-                print(f"skipped {source.name}: {data_dir / source.file} not found")
-            else:
-                found.append(dataset)
-    synthetic = [n for n in names if n in ds.SYNTHETIC_NAMES + ds.EVENT_NAMES]
-    if synthetic:
-        found.extend(ds.load_synthetic(synthetic, max_series) or [])
-    return found
+    args = parser.parse_args(argv)
+    try:
+        args.datasets = ds.select_names(args.datasets)
+    except ValueError as exc:
+        parser.error(str(exc))
+    return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.perf_counter()
-    datasets = [d for d in load(args.datasets, args.data_dir, args.max_categories)
-                if len(d.series) > 1 and ds.origins(d, count=args.origins)]
+    loaded, notes = load_datasets(argparse.Namespace(
+        datasets=args.datasets, data_dir=args.data_dir,
+        max_categories=args.max_categories, horizon_days=0))
+    for note in notes:
+        print(note)
+    datasets = [d for d in loaded if len(d.series) > 1 and ds.origins(d, count=args.origins)]
     jobs = [(d, o) for d in datasets for o in ds.origins(d, count=args.origins)]
     with ProcessPoolExecutor(max_workers=max(args.workers, 1)) as pool:
         results = list(pool.map(evaluate, *zip(*jobs, strict=True))) if jobs else []

@@ -7,7 +7,12 @@ import pandas as pd
 import pytest
 
 from forecast.calendar import NORMAL, day_kinds
-from forecast.models.adjusted import CalendarAdjusted, learn_day_effects, off_weekdays
+from forecast.models.adjusted import (
+    CalendarAdjusted,
+    DayEffects,
+    learn_day_effects,
+    off_weekdays,
+)
 from forecast.models.naive import WeekAverage
 from forecast.series import Freq, History, SeriesKey
 
@@ -35,7 +40,7 @@ def _named(days: pd.DatetimeIndex) -> np.ndarray:
     return np.array([":" not in k and k != NORMAL for k in kinds])
 
 
-def _effects(daily: pd.Series):  # noqa: ANN202 - the learnt DayEffects
+def _effects(daily: pd.Series) -> DayEffects:
     kinds = day_kinds(pd.DatetimeIndex(daily.index), "DE", off_weekdays=off_weekdays(daily))
     effects, _ = learn_day_effects(daily, kinds)
     return effects

@@ -18,6 +18,13 @@ PROFILE_PSEUDO_COUNTS = 400.0
 # times the slot's minutes: 25 for an hour, 100 for a quarter (neighbours a quarter of an
 # hour apart are more alike than an hour apart).
 SLOT_PSEUDO_COUNT_MINUTES = 1500.0
+# A slot's count is a one-off burst, left out of the profile, when it is this many times
+# what its share of the day's total predicts and this many noise scales above it (Poisson,
+# widened by the queue's own overdispersion, read robustly from all its slots).
+BURST_RATIO = 1.5
+BURST_Z = 3.0
+CHI2_1_MEDIAN = 0.455  # median of a squared standard normal: turns a median into a variance
+BURST_MIN_EXPECTED = 5.0  # under it, expected counts are read too noisily to call bursts
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +84,8 @@ def _weekday_shares(y: pd.Series, freq: Freq) -> tuple[np.ndarray, np.ndarray]:
     """Share of the day's total per weekly slot over recent weeks, and the in-sample
     split of recent actual totals it implies.
 
+    One-off bursts (a slot far above its usual share of the day) are first brought back to
+    that share, so one storm of calls does not reshape the weeks after it.
     Low-volume weekdays borrow strength from the profile pooled over all weekdays: each
     weekday's shares are shrunk towards it in proportion to how few contacts it saw; and
     within a day, each sparse slot first borrows from its open neighbours, read against
@@ -84,9 +93,10 @@ def _weekday_shares(y: pd.Series, freq: Freq) -> tuple[np.ndarray, np.ndarray]:
     """
     recent = y[y.index > y.index[-1] - pd.Timedelta(weeks=PROFILE_WEEKS)]
     index = pd.DatetimeIndex(recent.index)
-    totals = recent.groupby(index.normalize()).transform("sum").to_numpy(dtype=float)
     slots = weekly_slot(index, freq)
-    values = recent.to_numpy(dtype=float)
+    days = index.normalize()
+    values = _without_bursts(recent.to_numpy(dtype=float), days, slots, freq)
+    totals = pd.Series(values).groupby(days).transform("sum").to_numpy(dtype=float)
     per_day = freq.per_day
     slot_sum = np.bincount(slots, weights=values, minlength=freq.season_length)
     day_sum = np.bincount(slots, weights=totals, minlength=freq.season_length)
@@ -124,3 +134,27 @@ def _smoothed(own: np.ndarray, counts: np.ndarray, pseudo_counts: float,
     mixed = np.where(open_, weight * own + (1 - weight) * local, 0.0)
     total = mixed.sum()
     return mixed / total if total > 0 else own
+
+
+def _without_bursts(values: np.ndarray, days: pd.DatetimeIndex, slots: np.ndarray,
+                    freq: Freq) -> np.ndarray:
+    """Counts with each burst set to what the rest of its day and the slot's share on the
+    other days predict, where that is BURST_MIN_EXPECTED or more and the count is
+    BURST_RATIO times and BURST_Z noise scales above it."""
+    totals = pd.Series(values).groupby(days).transform("sum").to_numpy(dtype=float)
+    slot_sum = np.bincount(slots, weights=values, minlength=freq.season_length)
+    day_sum = np.bincount(slots, weights=totals, minlength=freq.season_length)
+    others_slot = slot_sum[slots] - values
+    others_day = day_sum[slots] - totals
+    share = np.divide(others_slot, others_day, out=np.zeros_like(values),
+                      where=others_day > 0)
+    expected = np.divide((totals - values) * share, 1.0 - share,
+                         out=np.zeros_like(values), where=share < 1.0)
+    busy = expected >= BURST_MIN_EXPECTED
+    if not busy.any():
+        return values
+    pearson = (values[busy] - expected[busy]) ** 2 / expected[busy]
+    dispersion = max(float(np.median(pearson)) / CHI2_1_MEDIAN, 1.0)
+    burst = busy & (values > BURST_RATIO * expected) & (
+        values - expected > BURST_Z * np.sqrt(dispersion * expected))
+    return np.where(burst, expected, values)

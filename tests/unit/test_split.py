@@ -72,3 +72,17 @@ def test_an_opening_rush_every_weekday_shares_is_not_smoothed_away() -> None:
     # Smoothed towards its own neighbours, the rush lost 12%; read against the profile
     # pooled over weekdays, which has the rush too, it keeps it.
     assert abs(np.mean(ratios) - 1.0) < 0.06
+
+
+def test_a_one_off_burst_does_not_reshape_the_profile() -> None:
+    """Open 8-20 every day at 20 an hour, Poisson; one Monday at 13:00 got 200."""
+    index = pd.date_range("2025-01-06", periods=6 * 7 * 24, freq="h")
+    open_ = (index.hour >= 8) & (index.hour < 20)
+    counts = np.random.default_rng(4).poisson(np.where(open_, 20.0, 0.0)).astype(float)
+    counts[(index == pd.Timestamp("2025-01-27 13:00"))] = 200.0
+    history, _ = prepare_history(pd.Series(counts, index=index), KEY, Freq.H60)
+    forecast = DailySplit(WeekAverage(weeks=4)).fit(history).predict(24)
+    at_one = forecast.mean[pd.DatetimeIndex(forecast.ds).hour == 13][0]
+    # The burst's week of six in the profile would have lifted 13:00 to a fifth above the
+    # other hours; read as the slot's usual share, it stays level with them.
+    assert at_one / (forecast.mean.sum() / 12) < 1.08

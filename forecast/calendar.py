@@ -194,6 +194,25 @@ def day_kinds(
     return result
 
 
+def holidays_inside_other_breaks(kinds: pd.Series) -> pd.Series:
+    """True for each holiday inside a long break named after another holiday (Hangul Day
+    in a Chuseok break): that year it is one more day off of the break, not itself.
+    `kinds` are those of consecutive days."""
+    text = kinds.astype(str)
+    holiday = text.map(is_holiday_kind).to_numpy(dtype=bool)
+    in_break = text.str.startswith(f"{BREAK_DAY}:").to_numpy()
+    inside = np.zeros(len(text), dtype=bool)
+    for first, last in day_runs(holiday | in_break):
+        run = text.iloc[first:last + 1]
+        names = {kind.partition(":")[2] for kind in run if kind.startswith(f"{BREAK_DAY}:")}
+        own = run[holiday[first:last + 1]]
+        if not names and len(run) >= _LONG_BREAK_DAYS and len(own) >= 2:
+            names = {Counter(own).most_common(1)[0][0]}
+        if names:
+            inside[first:last + 1] = holiday[first:last + 1] & ~run.isin(names).to_numpy()
+    return pd.Series(inside, index=kinds.index)
+
+
 def shrunk_effect(median: float, n: int, *, towards: float) -> float:
     """A median ratio of `n` days moved towards `towards` by n/(n+1), kept within
     [0, MAX_DAY_EFFECT]: a kind seen once leans on its family, or a holiday on the

@@ -25,6 +25,7 @@ from forecast.calendar import (
     Event,
     day_kinds,
     day_runs,
+    holidays_inside_other_breaks,
     is_holiday_kind,
     kind_family,
     normalise_day,
@@ -172,7 +173,8 @@ def learn_day_effects(daily: pd.Series, kinds: pd.Series) -> tuple[DayEffects, p
     ratio[surges] = surge_ratio[surges]
     lone = surges | outages
     ratio[(kinds == NORMAL) & ~lone] = np.nan
-    known = ratio.dropna()
+    own = _without_days_lent_to_breaks(ratio, kinds)
+    known = own.dropna()
     known_kinds = kinds.reindex(known.index).astype(str)
     grouped = known_kinds.str.contains(":") & ~known_kinds.str.startswith(f"{EVENT}:")
     by_kind: dict[str, float] = {}
@@ -193,9 +195,18 @@ def learn_day_effects(daily: pd.Series, kinds: pd.Series) -> tuple[DayEffects, p
                      if is_holiday_kind(k) and r >= _MIN_RATIO_TO_RESCALE]
     pooled = float(np.median(open_holidays)) if open_holidays else 1.0
     closures = {k for k, r in raw.items() if r < _MIN_RATIO_TO_RESCALE}
-    week_level = week_level_effects(daily, kinds, ratio, reference,
+    week_level = week_level_effects(daily, kinds, own, reference,
                                     ordinary=(kinds == NORMAL) & ~lone, closures=closures)
     return DayEffects(by_kind=by_kind, unseen_holiday=pooled, week_level=week_level), ratio
+
+
+def _without_days_lent_to_breaks(ratio: pd.Series, kinds: pd.Series) -> pd.Series:
+    """`ratio` without the holidays that fell inside another holiday's long break, where
+    the same holiday was also seen on its own: those days tell of the break, not of it."""
+    inside = holidays_inside_other_breaks(kinds)
+    text = kinds.astype(str)
+    alone = set(text[~inside & text.map(is_holiday_kind).astype(bool) & ratio.notna()])
+    return ratio.mask(inside & text.isin(alone))
 
 
 def _surges(daily: pd.Series, ratio: pd.Series, reference: pd.Series) -> pd.Series:

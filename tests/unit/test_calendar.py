@@ -11,6 +11,7 @@ from forecast.calendar import (
     check_country,
     day_kinds,
     describe_kind,
+    holidays_inside_other_breaks,
     is_holiday_kind,
     kind_family,
     ratio_to_neighbouring_weeks,
@@ -56,6 +57,27 @@ def test_a_break_keeps_the_name_of_the_holiday_filling_most_of_it() -> None:
     kinds = _kinds("2025-09-29", "2025-10-15")  # Foundation Day, Chuseok, Hangul Day in one
     assert kinds["10-02"] == "pre_holiday_1:Chuseok"
     assert kinds["10-10"] == "post_holiday_1:Chuseok"
+
+
+def test_a_holiday_inside_another_holidays_break_is_told_apart() -> None:
+    days = pd.date_range("2024-09-01", "2025-10-31")
+    kinds = day_kinds(days, "KR")
+    inside = holidays_inside_other_breaks(kinds)
+    found = {d.strftime("%Y-%m-%d"): kinds[d] for d in days[inside.to_numpy()]}
+    # 2025: Foundation Day (Friday 3) and Hangul Day (Thursday 9) close the Chuseok break;
+    # 2024: both fell on their own, and Chuseok itself is the break's name.
+    assert found == {"2025-10-03": "National Foundation Day", "2025-10-09": "Hangul Day",
+                     "2025-01-27": "Temporary Public Holiday"}
+
+
+def test_a_holiday_is_learnt_from_the_years_it_fell_on_its_own() -> None:
+    days = pd.date_range("2024-08-01", "2025-11-30")
+    kinds = day_kinds(days, "KR")
+    daily = pd.Series(100.0, index=days)
+    daily[kinds.to_numpy() != "normal"] = 20.0  # every break and holiday deep
+    daily["2024-10-09"] = 60.0  # Hangul Day on its own: a lighter holiday
+    effects, _ = learn_day_effects(daily, kinds)
+    assert effects.by_kind["Hangul Day"] == pytest.approx(0.5 + 0.5 * 60.5 / 100.5, rel=1e-3)
 
 
 def test_kind_helpers() -> None:

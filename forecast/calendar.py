@@ -1,10 +1,11 @@
 """Public holidays (any country or subdivision the `holidays` package knows) and user
 events as day kinds.
 
-Every day gets a kind: `normal`; a holiday's name; `pre_holiday_<k>:<name>` for the k-th
-working day before a holiday break (k = 1 for every break; up to 5 before long breaks,
-where rushes build up); `post_holiday_<k>:<name>` for the k-th working day after a break
-of two or more days off (up to 3 after long breaks, where rebounds land);
+Every day gets a kind: `normal`; a holiday's name; `pre_holiday_1:<name>` for the working
+day before a short holiday break and `post_holiday_<k>:<name>` for the k-th (up to 2)
+after one of two or more days off; `pre_break_<k>:<name>` for the k-th (up to 5) working
+day before a long break, where rushes build up, and `post_break_<k>:<name>` for the k-th
+(up to 3) after it, where a week's backlog lands, bigger than a long weekend's;
 `break_day:<name>` for the ordinary days off inside a long break;
 `make_up_workday:<weekday>` for a weekend day worked in exchange for a bridge day off
 (China, Vietnam, Russia...); or `event:<kind>` for user events. A break is named after
@@ -13,7 +14,7 @@ the holiday that fills most of it, so the same break keeps its name from year to
 lasts four days or more and holds two or more holidays (Seollal, Chuseok, Golden Week,
 Christmas next to a weekend). Models learn one effect per kind and per family (the part
 before the colon), so a break seen in history repeats its own rush and rebound and an
-unseen one borrows the family's.
+unseen one borrows the family's (a long break's, else a short break's).
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ from forecast.errors import InvalidParameter
 NORMAL = "normal"
 PRE_HOLIDAY = "pre_holiday"
 POST_HOLIDAY = "post_holiday"
+PRE_BREAK = "pre_break"
+POST_BREAK = "post_break"
 BREAK_DAY = "break_day"
 EVENT = "event"
 MAKE_UP_WORKDAY = "make_up_workday"
@@ -45,7 +48,9 @@ _TRAILING_NOTE = re.compile(r"\s*\([^()]*\)$")
 RUN_UP_DAYS = 5
 REBOUND_DAYS = 3
 _SHORT_BREAK_DAYS = {PRE_HOLIDAY: 1, POST_HOLIDAY: 2}
-_LONG_BREAK_DAYS_MARKED = {PRE_HOLIDAY: RUN_UP_DAYS, POST_HOLIDAY: REBOUND_DAYS}
+_LONG_BREAK_DAYS_MARKED = {PRE_BREAK: RUN_UP_DAYS, POST_BREAK: REBOUND_DAYS}
+# A long break's run-up and rebound families fall back on a short break's where unseen.
+SHORT_BREAK_FAMILY = {PRE_BREAK: PRE_HOLIDAY, POST_BREAK: POST_HOLIDAY}
 _PAD_DAYS = 24
 MAX_DAY_EFFECT = 5.0  # no kind of day is read as more than five normal days
 COUNTRY_CODE_HELP = ("a country code the holidays package knows (ISO 3166, e.g. KR), optionally "
@@ -54,6 +59,8 @@ _LONG_BREAK_DAYS = 4
 _DESCRIPTIONS = {
     PRE_HOLIDAY: "working day {k} before {name}",
     POST_HOLIDAY: "working day {k} after {name}",
+    PRE_BREAK: "working day {k} before the {name} break",
+    POST_BREAK: "working day {k} after the {name} break",
     BREAK_DAY: "day off inside the {name} break",
 }
 
@@ -236,7 +243,11 @@ def _mark_break(kinds: np.ndarray, off: np.ndarray, first: int, last: int) -> No
         for i in range(first, last + 1):
             if kinds[i] == NORMAL:
                 kinds[i] = f"{BREAK_DAY}:{name}"
-    for family, step, start in ((PRE_HOLIDAY, -1, first - 1), (POST_HOLIDAY, 1, last + 1)):
+    if long_break:
+        around = ((PRE_BREAK, -1, first - 1), (POST_BREAK, 1, last + 1))
+    else:
+        around = ((PRE_HOLIDAY, -1, first - 1), (POST_HOLIDAY, 1, last + 1))
+    for family, step, start in around:
         if family == POST_HOLIDAY and last == first:
             continue
         count = (_LONG_BREAK_DAYS_MARKED if long_break else _SHORT_BREAK_DAYS)[family]

@@ -22,6 +22,7 @@ from forecast.calendar import (
     MAKE_UP_WORKDAY,
     MAX_DAY_EFFECT,
     NORMAL,
+    SHORT_BREAK_FAMILY,
     Event,
     day_kinds,
     day_runs,
@@ -100,7 +101,11 @@ class DayEffects:
             return self.by_kind.get(family, 1.0)
         if family == EVENT or self.factor(holiday) >= _OPEN_AS_USUAL:
             return 1.0  # no break around a holiday the queue works through as usual
-        return self.by_kind.get(family, 1.0)
+        if family in self.by_kind:
+            return self.by_kind[family]
+        long_family, _, place = family.rpartition("_")
+        short = SHORT_BREAK_FAMILY.get(long_family)
+        return self.by_kind.get(f"{short}_{place}", 1.0) if short else 1.0
 
     def _week_level_effect(self, levels: WeekLevelEffects, kind: str) -> float | None:
         if kind in self.by_kind and kind not in levels.by_kind:

@@ -35,13 +35,13 @@ def _kinds(first: str, last: str, country: str = "KR") -> dict[str, str]:
 def test_a_long_break_has_a_run_up_days_inside_and_a_rebound() -> None:
     kinds = _kinds("2026-09-16", "2026-10-02")  # Chuseok: Thursday 24 to Saturday 26
     assert [kinds[d] for d in ("09-17", "09-18", "09-21", "09-22", "09-23")] == [
-        "pre_holiday_5:Chuseok", "pre_holiday_4:Chuseok", "pre_holiday_3:Chuseok",
-        "pre_holiday_2:Chuseok", "pre_holiday_1:Chuseok"]
+        "pre_break_5:Chuseok", "pre_break_4:Chuseok", "pre_break_3:Chuseok",
+        "pre_break_2:Chuseok", "pre_break_1:Chuseok"]
     assert kinds["09-16"] == "normal"  # the run-up is five working days
     assert kinds["09-25"] == "Chuseok"
     assert kinds["09-27"] == "break_day:Chuseok"  # the Sunday inside the break
     assert [kinds[d] for d in ("09-28", "09-29", "09-30")] == [
-        "post_holiday_1:Chuseok", "post_holiday_2:Chuseok", "post_holiday_3:Chuseok"]
+        "post_break_1:Chuseok", "post_break_2:Chuseok", "post_break_3:Chuseok"]
 
 
 def test_a_single_holiday_next_to_a_weekend_is_a_short_break() -> None:
@@ -55,8 +55,8 @@ def test_a_single_holiday_next_to_a_weekend_is_a_short_break() -> None:
 
 def test_a_break_keeps_the_name_of_the_holiday_filling_most_of_it() -> None:
     kinds = _kinds("2025-09-29", "2025-10-15")  # Foundation Day, Chuseok, Hangul Day in one
-    assert kinds["10-02"] == "pre_holiday_1:Chuseok"
-    assert kinds["10-10"] == "post_holiday_1:Chuseok"
+    assert kinds["10-02"] == "pre_break_1:Chuseok"
+    assert kinds["10-10"] == "post_break_1:Chuseok"
 
 
 def test_a_holiday_inside_another_holidays_break_is_told_apart() -> None:
@@ -84,7 +84,8 @@ def test_kind_helpers() -> None:
     assert kind_family("post_holiday_2:Chuseok") == "post_holiday_2"
     assert is_holiday_kind("Chuseok") and not is_holiday_kind("pre_holiday_1:Chuseok")
     assert not is_holiday_kind("normal")
-    assert describe_kind("pre_holiday_2:Chuseok") == "working day 2 before Chuseok"
+    assert describe_kind("pre_holiday_1:Labor Day") == "working day 1 before Labor Day"
+    assert describe_kind("pre_break_2:Chuseok") == "working day 2 before the Chuseok break"
     assert describe_kind("break_day:Chuseok") == "day off inside the Chuseok break"
     assert describe_kind("event:launch") is None
 
@@ -105,6 +106,15 @@ def test_a_kind_seen_once_leans_on_its_family_and_an_open_holiday_breaks_nothing
     assert effects.factor("post_holiday_1:Columbus Day") == 1.0  # worked through
     assert effects.factor("post_holiday_1:Veterans Day") == 1.0  # unseen, open as usual
     assert effects.factor("event:launch") == 1.0
+
+
+def test_a_long_breaks_rebound_is_its_own_family_and_falls_back_on_a_short_breaks() -> None:
+    effects = DayEffects({"post_holiday_1": 1.2, "post_break_1": 1.5, "pre_holiday_1": 1.1,
+                          "Chuseok": 0.2, "Korean New Year": 0.2}, unseen_holiday=0.5)
+    assert effects.factor("post_break_1:Chuseok") == 1.5  # the long breaks' own rebound
+    assert effects.factor("post_holiday_1:Chuseok") == 1.2
+    assert effects.factor("pre_break_1:Korean New Year") == 1.1  # no long break seen yet
+    assert effects.factor("pre_break_3:Korean New Year") == 1.0
 
 
 def test_learnt_rebound_is_shrunk_towards_the_family() -> None:
@@ -170,7 +180,8 @@ def test_ets_and_mstl_fit_two_weeks_of_history() -> None:
 def test_peak_explanations_name_the_days_around_a_break() -> None:
     days = pd.date_range("2026-09-22", "2026-09-23")
     notes = explain_days(days, KEY, AlertConfig(country="KR"))
-    assert notes == ("working day 2 before Chuseok", "working day 1 before Chuseok")
+    assert notes == ("working day 2 before the Chuseok break",
+                     "working day 1 before the Chuseok break")
 
 
 def test_holiday_names_are_the_same_every_year() -> None:
@@ -201,7 +212,7 @@ def test_a_weekend_day_worked_for_a_bridge_is_its_own_kind() -> None:
     kinds = _kinds("2026-05-06", "2026-05-10", country="CN")
     assert kinds["05-09"] == "make_up_workday:Saturday"
     assert kinds["05-10"] == "normal"
-    assert kinds["05-06"] == "post_holiday_1:Labor Day"
+    assert kinds["05-06"] == "post_break_1:Labor Day"  # May Day's five days off
     effects = DayEffects({"make_up_workday": 2.4}, unseen_holiday=0.0)
     assert effects.factor("make_up_workday:Sunday") == 2.4
 

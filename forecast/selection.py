@@ -35,6 +35,9 @@ INTRADAY_COMBINE_SIZES = (3,)
 # Daily backtests are cheap and holidays make short windows noisy: about eight months.
 MAX_FOLDS = 16
 INTRADAY_FOLDS = 3
+# Intraday bands calibrate on twice the folds models are chosen on: a week's level error
+# is shared by all its intervals, so three overlapping weeks are too few to read it from.
+INTRADAY_CALIBRATION_FOLDS = 6
 PRIOR_WEIGHT = 0.5
 BIAS_WEIGHT = 0.5
 CALIBRATION_TOP = 3
@@ -87,7 +90,9 @@ def backtest_candidates(
 ) -> CandidateBacktests:
     """Backtest every candidate on the same folds, plus combinations of the best few."""
     season = history.freq.season_length
-    folds = folds if history.freq is Freq.DAILY else min(folds, INTRADAY_FOLDS)
+    daily = history.freq is Freq.DAILY
+    chosen_on = folds if daily else min(folds, INTRADAY_FOLDS)
+    folds = folds if daily else min(folds, INTRADAY_CALIBRATION_FOLDS)
     # Two seasons of training where the history allows it (what ETS needs to take part);
     # short histories are still compared, on shorter windows (down to one day).
     per_day = history.freq.per_day
@@ -104,14 +109,14 @@ def backtest_candidates(
             runs[candidate.name] = result
     if not runs:
         raise InsufficientHistory("auto", min_train + horizon, len(history.y))
-    scores = [score(name, result) for name, result in runs.items()]
+    scores = [score(name, result[-chosen_on:]) for name, result in runs.items()]
     ranked = [s.model for s in sorted(scores, key=lambda s: (s.wape, s.mase))]
-    sizes = COMBINE_SIZES if history.freq is Freq.DAILY else INTRADAY_COMBINE_SIZES
+    sizes = COMBINE_SIZES if daily else INTRADAY_COMBINE_SIZES
     for size in sizes:
         if len(ranked) >= size:
             combo_name = COMBO_PREFIX + "+".join(ranked[:size])
             runs[combo_name] = _combine_folds([runs[name] for name in ranked[:size]])
-            scores.append(score(combo_name, runs[combo_name]))
+            scores.append(score(combo_name, runs[combo_name][-chosen_on:]))
     thin = history.freq is Freq.DAILY and len(cutoffs) <= THIN_FOLDS
     return CandidateBacktests(runs, scores, thin, has_yearly_history(history))
 

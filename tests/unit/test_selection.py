@@ -9,6 +9,8 @@ import pytest
 from forecast.backtest import Fold, Score
 from forecast.models.naive import SeasonalNaive, WeekAverage
 from forecast.selection import (
+    INTRADAY_CALIBRATION_FOLDS,
+    INTRADAY_FOLDS,
     CandidateBacktests,
     backtest_candidates,
     beyond_window_growth,
@@ -93,6 +95,20 @@ def test_a_short_daily_history_backtests_thin_and_a_long_one_does_not() -> None:
     assert backtested(60).thin and not backtested(60).yearly
     assert not backtested(200).thin and not backtested(200).yearly
     assert backtested(430).yearly
+
+
+def test_intraday_models_are_chosen_on_recent_folds_and_bands_read_from_more() -> None:
+    index = pd.date_range("2025-01-06", periods=12 * 7 * 24, freq="h")
+    y = pd.Series(np.random.default_rng(2).poisson(20.0, len(index)).astype(float),
+                  index=index)
+    history = History(key=SeriesKey("q", ""), freq=Freq.H60, y=y)
+    backtests = backtest_candidates(history, [WeekAverage(weeks=8), SeasonalNaive()],
+                                    horizon=7 * 24)
+    assert {s.folds for s in backtests.scores} == {INTRADAY_FOLDS}
+    assert {len(run) for run in backtests.runs.values()} == {INTRADAY_CALIBRATION_FOLDS}
+    assert INTRADAY_CALIBRATION_FOLDS > INTRADAY_FOLDS
+    selection = choose(backtests)
+    assert len(selection.folds) == len(selection.leaders) * INTRADAY_CALIBRATION_FOLDS
 
 
 def test_priors_from_a_leaderboard_per_frequency() -> None:

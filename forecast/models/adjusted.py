@@ -38,6 +38,7 @@ from forecast.holiday_level import WeekLevelEffects, week_level_effects
 from forecast.level_shift import recent_level_shift
 from forecast.models.base import Fitted, Forecaster
 from forecast.series import LEVELS, Forecast, History, make_forecast
+from forecast.weekday_shift import at_current_weekday_levels, recent_weekday_shifts
 
 _MIN_RATIO_TO_RESCALE = 0.15
 _OPEN_AS_USUAL = 0.8
@@ -303,7 +304,8 @@ class CalendarAdjusted:
 @dataclass(frozen=True, slots=True)
 class _CalendarReading:
     """What the calendar makes of one history: the day effects learnt from it, and the
-    history with special days made normal, before and after a recent level shift."""
+    history with special days made normal, before and after a recent level shift and a
+    weekday's own shift."""
 
     effects: DayEffects
     off: tuple[int, ...]
@@ -327,24 +329,43 @@ def _read_calendar(history: History) -> _CalendarReading:
         kinds = history_day_kinds(history, pd.DatetimeIndex(daily.index), off)
         effects, ratio = learn_day_effects(daily, kinds)
         normalised = _normalised_history(history, day_of, ratio)
-        at_level = _at_recent_level(normalised, day_of, (kinds == NORMAL) & ratio.isna())
+        ordinary = (kinds == NORMAL) & ratio.isna()
+        at_level = _at_recent_level(normalised, day_of, ordinary)
+        if not history.freq.is_intraday:  # intraday, opening hours read their own changes
+            at_level = _at_weekday_levels(at_level, day_of, ordinary)
         reading = _CalendarReading(effects, off, normalised, at_level)
         _READINGS.put(key, reading)
     return reading
 
 
-def _at_recent_level(values: pd.Series, day_of: pd.DatetimeIndex, ordinary: pd.Series
-                     ) -> pd.Series:
-    """`values` with the days before a recent level shift moved to the new level, so every
-    model (an 8-week average too) forecasts from where the queue is now."""
+def _daily_measure(values: pd.Series, day_of: pd.DatetimeIndex, ordinary: pd.Series
+                   ) -> tuple[pd.Series, pd.Series]:
+    """The daily totals of `values` on a regular daily index, and the ordinary days among
+    them that are whole (a day cut short, a file exported at noon, measures no level)."""
     by_day = values.groupby(day_of)
     daily = by_day.sum(min_count=1)
     daily.index = pd.DatetimeIndex(daily.index)
     daily = daily.reindex(pd.date_range(daily.index.min(), daily.index.max(), freq="D"))
     stamps = by_day.size()
     whole = pd.Series(stamps.to_numpy() == stamps.max(), index=pd.DatetimeIndex(stamps.index))
-    # A day cut short (a file exported at noon) is no measure of the day's level.
-    shift = recent_level_shift(daily, ordinary & whole.reindex(ordinary.index, fill_value=False))
+    return daily, ordinary & whole.reindex(ordinary.index, fill_value=False)
+
+
+def _at_weekday_levels(values: pd.Series, day_of: pd.DatetimeIndex, ordinary: pd.Series
+                       ) -> pd.Series:
+    """`values` with a weekday whose own level moved against the rest of its week
+    (forecast.weekday_shift) at its new level. Models of the yearly season keep their own
+    reading of it (the harmonic regression's weekday shifts)."""
+    daily, measured = _daily_measure(values, day_of, ordinary)
+    return at_current_weekday_levels(values, day_of, recent_weekday_shifts(daily, measured))
+
+
+def _at_recent_level(values: pd.Series, day_of: pd.DatetimeIndex, ordinary: pd.Series
+                     ) -> pd.Series:
+    """`values` with the days before a recent level shift moved to the new level, so every
+    model (an 8-week average too) forecasts from where the queue is now."""
+    daily, measured = _daily_measure(values, day_of, ordinary)
+    shift = recent_level_shift(daily, measured)
     if shift is None:
         return values
     return values.where(np.asarray(day_of >= shift.start), values * shift.factor)

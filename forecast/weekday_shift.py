@@ -1,0 +1,107 @@
+"""Recent weekday shifts: one weekday whose own level moved in the last weeks (Saturday
+service stopped, Sunday volume doubled after a change of opening days) while the rest
+of the week did not.
+
+Each ordinary day is read as its share of its week: the log of its count over the median
+of the other ordinary days of the same week (0.5 added to both, so an empty day stays
+finite). A weekday's last `WEEKS` shares are split into the latest k (`MIN_RUN` or more)
+and the ones before. A split counts when their medians differ by `SHIFT_Z` standard
+errors of the shares' noise (robust, over all weekdays) and by `MIN_CHANGE` or more;
+of those, the one whose means differ most decides. The days of that weekday before it
+are scaled by the change, so every model forecasts the weekday from where it is now.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+WEEKS = 12
+MIN_RUN = 3
+SHIFT_Z = 8.0
+MIN_CHANGE = 0.2  # |log change|: about +22% or -18%
+_MAD_TO_SD = 1.4826
+
+
+@dataclass(frozen=True, slots=True)
+class WeekdayShift:
+    """Days of `weekday` (Monday = 0) from `start` on run at `factor` x their level before."""
+
+    weekday: int
+    start: pd.Timestamp
+    factor: float
+
+
+def recent_weekday_shifts(daily: pd.Series, ordinary: pd.Series) -> list[WeekdayShift]:
+    """The weekdays of `daily` totals (a regular daily index) whose level moved in their
+    last weeks against the rest of their week, reading only days where `ordinary` is
+    true (no holiday, event or outage)."""
+    share = _log_share_of_week(daily, ordinary)
+    index = pd.DatetimeIndex(share.index)
+    recent = share[index > index[-1] - pd.Timedelta(weeks=WEEKS)].dropna()
+    if len(recent) < 7 * MIN_RUN:
+        return []
+    weekday = pd.DatetimeIndex(recent.index).day_of_week
+    deviations = recent - recent.groupby(weekday).transform("median")
+    noise = _MAD_TO_SD * float(np.median(np.abs(deviations)))
+    if noise <= 0:
+        return []
+    shifts = []
+    for day in range(7):
+        own = recent[weekday == day]
+        found = _clearest_split(own.to_numpy(dtype=float), noise)
+        if found is not None:
+            k, gap = found
+            shifts.append(WeekdayShift(day, pd.Timestamp(own.index[-k]), float(np.exp(gap))))
+    return shifts
+
+
+def at_current_weekday_levels(values: pd.Series, day_of: pd.DatetimeIndex,
+                              shifts: list[WeekdayShift]) -> pd.Series:
+    """`values` (stamped on `day_of` days) with each shifted weekday's earlier days scaled
+    to its current level."""
+    scaled = values.to_numpy(dtype=float, copy=True)
+    weekday = np.asarray(day_of.day_of_week)
+    for shift in shifts:
+        earlier = (weekday == shift.weekday) & np.asarray(day_of < shift.start)
+        scaled[earlier] *= shift.factor
+    return pd.Series(scaled, index=values.index, name=values.name)
+
+
+def _log_share_of_week(daily: pd.Series, ordinary: pd.Series) -> pd.Series:
+    """Each ordinary day's log count over the median of the other ordinary days of its
+    (Monday-first) week; NaN elsewhere."""
+    index = pd.DatetimeIndex(daily.index)
+    counts = daily.where(ordinary.reindex(index, fill_value=False).to_numpy(dtype=bool))
+    week = index.normalize() - pd.to_timedelta(index.day_of_week, unit="D")
+    table = pd.DataFrame({"week": week, "day": index.day_of_week,
+                          "count": counts.to_numpy(dtype=float)})
+    wide = table.pivot_table(index="week", columns="day", values="count", dropna=False)
+    wide = wide.reindex(columns=range(7))
+    others = pd.DataFrame({d: wide.drop(columns=d).median(axis=1) for d in range(7)})
+    share = np.log((wide + 0.5) / (others + 0.5))
+    stacked = share.stack(future_stack=True)
+    stamps = pd.DatetimeIndex(stacked.index.get_level_values(0)) + pd.to_timedelta(
+        stacked.index.get_level_values(1), unit="D")
+    return pd.Series(stacked.to_numpy(dtype=float), index=stamps).reindex(index)
+
+
+def _clearest_split(own: np.ndarray, noise: float) -> tuple[int, float] | None:
+    """(k, log change) of the split of a weekday's shares into its latest k and the ones
+    before: of the splits whose medians differ by SHIFT_Z standard errors and MIN_CHANGE
+    or more, the one whose means differ most (medians alone blur where the change was);
+    None when no split is that clear."""
+    best: tuple[int, float] | None = None
+    best_z = 0.0
+    for k in range(MIN_RUN, len(own) - 1):
+        latest, before = own[-k:], own[:-k]
+        error = noise * np.sqrt(1 / k + 1 / len(before))
+        gap = float(np.median(latest) - np.median(before))
+        if abs(gap) < SHIFT_Z * error or abs(gap) < MIN_CHANGE:
+            continue
+        z = abs(float(latest.mean() - before.mean())) / error
+        if z > best_z:
+            best, best_z = (k, gap), z
+    return best

@@ -1,0 +1,71 @@
+"""A weekday whose own level moved: read against the rest of its week, followed by every
+model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecast.models.adjusted import CalendarAdjusted
+from forecast.models.naive import WeekAverage
+from forecast.series import Freq, History, SeriesKey
+from forecast.weekday_shift import at_current_weekday_levels, recent_weekday_shifts
+
+SHAPE = np.array([1.2, 1.0, 1.0, 1.0, 0.9, 0.5, 0.3])
+
+
+def _daily(weeks: int, seed: int, change: dict[int, float], weeks_ago: int) -> pd.Series:
+    """200 a day shaped by SHAPE, Poisson; from `weeks_ago` weeks before the end, each
+    weekday in `change` at that multiple."""
+    index = pd.date_range("2025-01-06", periods=weeks * 7, freq="D")
+    mean = 200 * SHAPE[index.day_of_week]
+    later = np.asarray(index >= index[-1] - pd.Timedelta(weeks=weeks_ago) + pd.Timedelta(days=1))
+    for weekday, factor in change.items():
+        mean = np.where(later & (index.day_of_week == weekday), mean * factor, mean)
+    counts = np.random.default_rng(seed).poisson(mean).astype(float)
+    return pd.Series(counts, index=index)
+
+
+def _everyday(daily: pd.Series) -> pd.Series:
+    return pd.Series(True, index=daily.index)
+
+
+def test_a_saturday_no_longer_served_is_found_and_its_past_set_to_its_present() -> None:
+    daily = _daily(20, 1, {5: 0.0}, weeks_ago=4)
+    shifts = recent_weekday_shifts(daily, _everyday(daily))
+    assert [s.weekday for s in shifts] == [5]
+    assert shifts[0].start == daily.index[daily.index.day_of_week == 5][-4]
+    levelled = at_current_weekday_levels(daily, pd.DatetimeIndex(daily.index), shifts)
+    saturdays = levelled[levelled.index.day_of_week == 5]
+    assert saturdays.max() < 1.0
+    weekdays = levelled.index.day_of_week < 5
+    assert (levelled[weekdays] == daily[weekdays]).all()
+
+
+def test_a_sunday_that_doubled_is_read_at_about_twice() -> None:
+    factors = []
+    for seed in range(3):
+        daily = _daily(20, seed, {6: 2.0}, weeks_ago=5)
+        shifts = recent_weekday_shifts(daily, _everyday(daily))
+        assert [s.weekday for s in shifts] == [6]
+        factors.append(shifts[0].factor)
+    assert np.mean(factors) == pytest.approx(2.0, rel=0.1)
+
+
+def test_a_steady_week_or_a_whole_queue_moving_shifts_no_weekday() -> None:
+    for seed in range(5):
+        steady = _daily(20, seed, {}, weeks_ago=4)
+        assert recent_weekday_shifts(steady, _everyday(steady)) == []
+        grown = _daily(20, seed, dict.fromkeys(range(7), 1.6), weeks_ago=4)
+        assert recent_weekday_shifts(grown, _everyday(grown)) == []
+
+
+def test_an_eight_week_average_follows_a_saturday_no_longer_served() -> None:
+    daily = _daily(20, 3, {5: 0.0}, weeks_ago=3)
+    history = History(key=SeriesKey("billing", "phone"), freq=Freq.DAILY, y=daily)
+    forecast = CalendarAdjusted(WeekAverage(weeks=8)).fit(history).predict(7)
+    saturday = pd.DatetimeIndex(forecast.ds).day_of_week == 5
+    # Without the weekday's shift, five of its eight Saturdays would still count: 62.
+    assert forecast.mean[saturday][0] < 5.0
+    assert forecast.mean[~saturday].min() > 50.0

@@ -13,6 +13,7 @@ are scaled by the change, so every model forecasts the weekday from where it is 
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,9 +39,9 @@ def recent_weekday_shifts(daily: pd.Series, ordinary: pd.Series) -> list[Weekday
     """The weekdays of `daily` totals (a regular daily index) whose level moved in their
     last weeks against the rest of their week, reading only days where `ordinary` is
     true (no holiday, event or outage)."""
-    share = _log_share_of_week(daily, ordinary)
-    index = pd.DatetimeIndex(share.index)
-    recent = share[index > index[-1] - pd.Timedelta(weeks=WEEKS)].dropna()
+    if len(daily) == 0:
+        return []
+    recent = _log_share_of_week(daily, ordinary).dropna()
     if len(recent) < 7 * MIN_RUN:
         return []
     weekday = pd.DatetimeIndex(recent.index).day_of_week
@@ -72,20 +73,25 @@ def at_current_weekday_levels(values: pd.Series, day_of: pd.DatetimeIndex,
 
 def _log_share_of_week(daily: pd.Series, ordinary: pd.Series) -> pd.Series:
     """Each ordinary day's log count over the median of the other ordinary days of its
-    (Monday-first) week; NaN elsewhere."""
+    (Monday-first) week, over the last WEEKS weeks; NaN elsewhere."""
     index = pd.DatetimeIndex(daily.index)
-    counts = daily.where(ordinary.reindex(index, fill_value=False).to_numpy(dtype=bool))
-    week = index.normalize() - pd.to_timedelta(index.day_of_week, unit="D")
-    table = pd.DataFrame({"week": week, "day": index.day_of_week,
-                          "count": counts.to_numpy(dtype=float)})
-    wide = table.pivot_table(index="week", columns="day", values="count", dropna=False)
-    wide = wide.reindex(columns=range(7))
-    others = pd.DataFrame({d: wide.drop(columns=d).median(axis=1) for d in range(7)})
-    share = np.log((wide + 0.5) / (others + 0.5))
-    stacked = share.stack(future_stack=True)
-    stamps = pd.DatetimeIndex(stacked.index.get_level_values(0)) + pd.to_timedelta(
-        stacked.index.get_level_values(1), unit="D")
-    return pd.Series(stacked.to_numpy(dtype=float), index=stamps).reindex(index)
+    first = index[index > index[-1] - pd.Timedelta(weeks=WEEKS)][0]
+    monday = first - pd.Timedelta(days=int(first.day_of_week))
+    weeks = index >= monday  # whole weeks: the first one's earlier days are its yardstick
+    days = index[weeks]
+    usable = ordinary.reindex(days, fill_value=False).to_numpy(dtype=bool)
+    counts = np.where(usable, daily.to_numpy(dtype=float)[weeks], np.nan)
+    offset = np.asarray((days - monday).days)
+    week, weekday = offset // 7, offset % 7
+    grid = np.full((int(week.max()) + 1, 7), np.nan)
+    grid[week, weekday] = counts
+    others = np.full_like(grid, np.nan)
+    with warnings.catch_warnings():  # a week with no other ordinary day: NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for day in range(7):
+            others[:, day] = np.nanmedian(np.delete(grid, day, axis=1), axis=1)
+    share = pd.Series(np.log((grid + 0.5) / (others + 0.5))[week, weekday], index=days)
+    return share[days >= first]
 
 
 def _clearest_split(own: np.ndarray, noise: float) -> tuple[int, float] | None:

@@ -77,7 +77,8 @@ def is_holiday_kind(kind: str) -> bool:
 
 
 def describe_kind(kind: str) -> str | None:
-    """Words for a day kind around a holiday ('working day 1 before Chuseok'), else None."""
+    """Words for a day kind around a holiday ('working day 1 before the Chuseok break'),
+    else None."""
     family, _, name = kind.partition(":")
     for prefix, text in _DESCRIPTIONS.items():
         if family.startswith(prefix) and name:

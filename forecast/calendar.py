@@ -50,7 +50,7 @@ REBOUND_DAYS = 3
 _SHORT_BREAK_DAYS = {PRE_HOLIDAY: 1, POST_HOLIDAY: 2}
 _LONG_BREAK_DAYS_MARKED = {PRE_BREAK: RUN_UP_DAYS, POST_BREAK: REBOUND_DAYS}
 # A long break's run-up and rebound families fall back on a short break's where unseen.
-SHORT_BREAK_FAMILY = {PRE_BREAK: PRE_HOLIDAY, POST_BREAK: POST_HOLIDAY}
+_SHORT_BREAK_FAMILY = {PRE_BREAK: PRE_HOLIDAY, POST_BREAK: POST_HOLIDAY}
 _PAD_DAYS = 24
 MAX_DAY_EFFECT = 5.0  # no kind of day is read as more than five normal days
 COUNTRY_CODE_HELP = ("a country code the holidays package knows (ISO 3166, e.g. KR), optionally "
@@ -74,6 +74,14 @@ def kind_family(kind: str) -> str:
 def is_holiday_kind(kind: str) -> bool:
     """True for a public holiday's own kind (its name)."""
     return kind != NORMAL and ":" not in kind
+
+
+def short_break_family(family: str) -> str | None:
+    """The short break's family that a long break's run-up or rebound family falls back
+    on where unseen (`pre_holiday_1` for `pre_break_1`); None for any other family."""
+    long_family, _, place = family.rpartition("_")
+    short = _SHORT_BREAK_FAMILY.get(long_family)
+    return f"{short}_{place}" if short else None
 
 
 def describe_kind(kind: str) -> str | None:
@@ -213,9 +221,9 @@ def holidays_inside_other_breaks(kinds: pd.Series) -> pd.Series:
     for first, last in day_runs(holiday | in_break):
         run = text.iloc[first:last + 1]
         names = {kind.partition(":")[2] for kind in run if kind.startswith(f"{BREAK_DAY}:")}
-        own = run[holiday[first:last + 1]]
-        if not names and len(run) >= _LONG_BREAK_DAYS and len(own) >= 2:
-            names = {Counter(own).most_common(1)[0][0]}
+        own = [str(kind) for kind in run[holiday[first:last + 1]]]
+        if not names and _is_long_break(len(own), len(run)):  # a break of holidays only
+            names = {_break_name(own)}
         if names:
             inside[first:last + 1] = holiday[first:last + 1] & ~run.isin(names).to_numpy()
     return pd.Series(inside, index=kinds.index)
@@ -238,8 +246,8 @@ def day_runs(mask: np.ndarray) -> list[tuple[int, int]]:
 def _mark_break(kinds: np.ndarray, off: np.ndarray, first: int, last: int) -> None:
     """Name the days inside, before and after the break of days off [first, last]."""
     inside = [str(k) for k in kinds[first:last + 1] if k != NORMAL]
-    name = Counter(inside).most_common(1)[0][0]
-    long_break = len(inside) >= 2 and last - first + 1 >= _LONG_BREAK_DAYS
+    name = _break_name(inside)
+    long_break = _is_long_break(len(inside), last - first + 1)
     if long_break:
         for i in range(first, last + 1):
             if kinds[i] == NORMAL:
@@ -253,6 +261,16 @@ def _mark_break(kinds: np.ndarray, off: np.ndarray, first: int, last: int) -> No
             continue
         count = (_LONG_BREAK_DAYS_MARKED if long_break else _SHORT_BREAK_DAYS)[family]
         _mark_working_days(kinds, off, start, step, count, f"{family}_{{k}}:{name}")
+
+
+def _break_name(holidays: list[str]) -> str:
+    """A break's name: the holiday filling most of it."""
+    return Counter(holidays).most_common(1)[0][0]
+
+
+def _is_long_break(holidays: int, days: int) -> bool:
+    """A long break: four days off or more, holding two holidays or more."""
+    return holidays >= 2 and days >= _LONG_BREAK_DAYS
 
 
 def _mark_working_days(kinds: np.ndarray, off: np.ndarray, start: int, step: int,

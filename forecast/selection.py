@@ -117,7 +117,7 @@ def backtest_candidates(
             combo_name = COMBO_PREFIX + "+".join(ranked[:size])
             runs[combo_name] = _combine_folds([runs[name] for name in ranked[:size]])
             scores.append(score(combo_name, runs[combo_name][-chosen_on:]))
-    thin = history.freq is Freq.DAILY and len(cutoffs) <= THIN_FOLDS
+    thin = daily and len(cutoffs) <= THIN_FOLDS
     return CandidateBacktests(runs, scores, thin, has_yearly_history(history))
 
 

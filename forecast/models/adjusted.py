@@ -22,7 +22,6 @@ from forecast.calendar import (
     MAKE_UP_WORKDAY,
     MAX_DAY_EFFECT,
     NORMAL,
-    SHORT_BREAK_FAMILY,
     Event,
     day_kinds,
     day_runs,
@@ -32,6 +31,7 @@ from forecast.calendar import (
     normalise_day,
     ratio_to_neighbouring_weeks,
     same_weekday_median,
+    short_break_family,
     shrunk_effect,
 )
 from forecast.holiday_level import WeekLevelEffects, week_level_effects
@@ -104,9 +104,8 @@ class DayEffects:
             return 1.0  # no break around a holiday the queue works through as usual
         if family in self.by_kind:
             return self.by_kind[family]
-        long_family, _, place = family.rpartition("_")
-        short = SHORT_BREAK_FAMILY.get(long_family)
-        return self.by_kind.get(f"{short}_{place}", 1.0) if short else 1.0
+        fallback = short_break_family(family)
+        return self.by_kind.get(fallback, 1.0) if fallback else 1.0
 
     def _week_level_effect(self, levels: WeekLevelEffects, kind: str) -> float | None:
         if kind in self.by_kind and kind not in levels.by_kind:

@@ -15,6 +15,7 @@ from forecast.calendar import (
     is_holiday_kind,
     kind_family,
     ratio_to_neighbouring_weeks,
+    short_break_family,
 )
 from forecast.errors import InvalidParameter
 from forecast.models.adjusted import DayEffects, learn_day_effects, off_weekdays
@@ -82,6 +83,8 @@ def test_a_holiday_is_learnt_from_the_years_it_fell_on_its_own() -> None:
 
 def test_kind_helpers() -> None:
     assert kind_family("post_holiday_2:Chuseok") == "post_holiday_2"
+    assert short_break_family("pre_break_1") == "pre_holiday_1"
+    assert short_break_family("post_holiday_1") is None
     assert is_holiday_kind("Chuseok") and not is_holiday_kind("pre_holiday_1:Chuseok")
     assert not is_holiday_kind("normal")
     assert describe_kind("pre_holiday_1:Labor Day") == "working day 1 before Labor Day"

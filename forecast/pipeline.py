@@ -15,7 +15,7 @@ import pandas as pd
 
 from forecast.backtest import FOLD_ERROR_COLUMNS, Score, backtest_window
 from forecast.calendar import Event
-from forecast.errors import ForecastError, InvalidParameter
+from forecast.errors import ForecastError, InvalidParameter, UnknownModel
 from forecast.models.auto import AutoModel
 from forecast.models.base import Fitted, Forecaster
 from forecast.models.registry import build_model
@@ -210,7 +210,7 @@ def forecast_frame(
     """Forecast rows (OUTPUT_COLUMNS) for every series in `observations`.
 
     With `auto`, series choose their models with a ranking pooled over all of them. A
-    series that cannot be forecast falls back to the recent mean; it never stops the rest.
+    series the model cannot fit falls back to the recent mean; it never stops the rest.
     `mapper` (like the built-in `map`, results in input order) runs the per-series work.
     """
     options = {"horizon": horizon, "start": start, "country": country, "events": events}
@@ -274,10 +274,14 @@ def _output_rows(requests: list[SeriesRequest], results: list[SeriesResult]) -> 
 
 def _run_or_fall_back(request: SeriesRequest, model: str, options: dict[str, object]
                       ) -> SeriesResult:
+    """The series' forecast by `model`, or by the recent mean where that model cannot fit
+    it (too short a history): as the nightly fit does, one series never stops the rest,
+    and the output's `model` column says which was used. A model that does not exist or
+    does not take this interval is the request's error, not the series'."""
     try:
         return run_series(request, model=model, **options)  # type: ignore[arg-type]
+    except (UnknownModel, InvalidParameter):
+        raise
     except ForecastError as exc:
-        if model != "auto":
-            raise
         logger.warning("series %s failed (%s); using recent_mean", request.key.label(), exc)
         return run_series(request, model="recent_mean", **options)  # type: ignore[arg-type]

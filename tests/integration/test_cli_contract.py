@@ -293,3 +293,23 @@ def test_an_unknown_holiday_country_and_an_all_zero_file(two_category_csv: str,
     done = _vocast("forecast", "--input", str(zeros), "--freq", "D", "--horizon", "3")
     assert done.returncode == 0, done.stderr
     assert pd.read_csv(io.StringIO(done.stdout))["yhat"].eq(0).all()
+
+
+def test_a_named_model_falls_back_only_where_a_series_is_too_short(tmp_path: Path) -> None:
+    days = pd.date_range("2026-01-01", periods=60, freq="D")
+    rng = np.random.default_rng(3)
+    frame = pd.concat([
+        pd.DataFrame({"ts": days, "category": "billing", "count": rng.poisson(80, 60)}),
+        pd.DataFrame({"ts": days[-5:], "category": "new_queue", "count": [6, 9, 7, 8, 10]}),
+    ])
+    path = tmp_path / "counts.csv"
+    frame.assign(ts=frame["ts"].dt.strftime("%Y-%m-%d")).to_csv(path, index=False)
+    done = _vocast("forecast", "--input", str(path), "--freq", "D", "--horizon", "3",
+                   "--model", "ets")
+    assert done.returncode == 0, done.stderr
+    assert "series new_queue failed" in done.stderr and "needs at least 14" in done.stderr
+    out = pd.read_csv(io.StringIO(done.stdout))
+    models = out.groupby("category")["model"].unique().to_dict()
+    assert list(models["billing"]) == ["ets"]
+    assert list(models["new_queue"]) == ["recent_mean"]
+    assert out.loc[out["category"] == "new_queue", "yhat"].to_numpy() == pytest.approx([8.0] * 3)

@@ -37,6 +37,7 @@ from forecast.calendar import (
 from forecast.holiday_level import WeekLevelEffects, week_level_effects
 from forecast.level_shift import recent_level_shift
 from forecast.models.base import Fitted, Forecaster
+from forecast.month_cycle import MonthCycle, month_cycle
 from forecast.series import LEVELS, Forecast, History, make_forecast
 from forecast.weekday_shift import at_current_weekday_levels, recent_weekday_shifts
 
@@ -266,6 +267,7 @@ class _FittedAdjusted:
     history: History
     effects: DayEffects
     off: tuple[int, ...]
+    cycle: MonthCycle | None
     name: str
 
     def predict(self, horizon: int, levels: tuple[int, ...] = LEVELS) -> Forecast:
@@ -277,6 +279,8 @@ class _FittedAdjusted:
         factor_by_day = pd.Series([self.effects.factor(k, int(w)) for k, w in
                                    zip(kinds, weekdays, strict=True)], index=unique_days)
         factor = factor_by_day.reindex(days).to_numpy()
+        if self.cycle is not None:
+            factor = factor * self.cycle.factor(days)
         bounds = {lvl: (lo * factor, hi * factor) for lvl, (lo, hi) in base.bounds.items()}
         return make_forecast(base.ds, base.mean * factor, bounds, self.name)
 
@@ -296,18 +300,19 @@ class CalendarAdjusted:
         read = _read_calendar(history)
         cleaned = read.at_recent_level if self.follow_level_shifts else read.normalised
         inner = self.inner.fit(replace(history, y=cleaned))
-        return _FittedAdjusted(inner, history, read.effects, read.off,
+        return _FittedAdjusted(inner, history, read.effects, read.off, read.cycle,
                                self.name or self.inner.name)
 
 
 @dataclass(frozen=True, slots=True)
 class _CalendarReading:
-    """What the calendar makes of one history: the day effects learnt from it, and the
-    history with special days made normal, before and after a recent level shift and a
-    weekday's own shift."""
+    """What the calendar makes of one history: the day effects and day-of-month cycle
+    learnt from it, and the history with special days made normal and the cycle taken
+    out, before and after a recent level shift and a weekday's own shift."""
 
     effects: DayEffects
     off: tuple[int, ...]
+    cycle: MonthCycle | None
     normalised: pd.Series
     at_recent_level: pd.Series
 
@@ -329,12 +334,22 @@ def _read_calendar(history: History) -> _CalendarReading:
         effects, ratio = learn_day_effects(daily, kinds)
         normalised = _normalised_history(history, day_of, ratio)
         ordinary = (kinds == NORMAL) & ratio.isna()
+        cycle = _month_cycle(daily, ordinary)
+        if cycle is not None:
+            normalised = normalised / cycle.factor(day_of)
         at_level = _at_recent_level(normalised, day_of, ordinary)
         if not history.freq.is_intraday:  # intraday, opening hours read their own changes
             at_level = _at_weekday_levels(at_level, day_of, ordinary)
-        reading = _CalendarReading(effects, off, normalised, at_level)
+        reading = _CalendarReading(effects, off, cycle, normalised, at_level)
         _READINGS.put(key, reading)
     return reading
+
+
+def _month_cycle(daily: pd.Series, ordinary: pd.Series) -> MonthCycle | None:
+    """The day-of-month cycle of the daily totals, read on a regular daily index."""
+    days = pd.date_range(daily.index.min(), daily.index.max(), freq="D")
+    return month_cycle(daily.reindex(days, fill_value=0.0),
+                       ordinary.reindex(days, fill_value=False))
 
 
 def _daily_measure(values: pd.Series, day_of: pd.DatetimeIndex, ordinary: pd.Series

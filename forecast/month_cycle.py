@@ -2,7 +2,7 @@
 25th, statements mid-month; a rush on the same days of every month that the weekly
 season and the holidays do not explain.
 
-Each ordinary open day is read against its own weekday one and two weeks either side
+Each ordinary day with contacts is read against its own weekday one and two weeks either side
 (the median of those, ordinary days only): the log of that ratio. Over the last
 `MONTHS` months, each day of the month takes the median of its days. The cycle counts
 only where those medians, taken together, stand beyond what the day-to-day noise gives
@@ -55,7 +55,9 @@ def month_cycle(daily: pd.Series, ordinary: pd.Series) -> MonthCycle | None:
     if pd.Timestamp(daily.index[0]) > last - pd.DateOffset(months=MIN_MONTHS):
         return None
     ratio, reference = ratio_to_neighbouring_weeks(daily, ordinary)
-    readable = (ordinary & (reference >= MIN_REFERENCE) & (daily.index > start)).to_numpy()
+    # An empty day where five or more were due is a closure or a broken export, not a cycle.
+    readable = (ordinary & (reference >= MIN_REFERENCE) & (daily > 0)
+                & (daily.index > start)).to_numpy()
     logs = np.log(ratio.to_numpy(dtype=float)[readable])
     day = np.asarray(pd.DatetimeIndex(daily.index).day)[readable]
     if len(logs) < 28 * MIN_MONTHS:

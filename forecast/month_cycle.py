@@ -2,16 +2,17 @@
 25th, statements mid-month; a rush on the same days of every month that the weekly
 season and the holidays do not explain.
 
-Each ordinary day with contacts is read against its own weekday one and two weeks either side
-(the median of those, ordinary days only): the log of that ratio. Over the last
-`MONTHS` months, each day of the month takes the median of its days. The cycle counts
-only where those medians, taken together, stand beyond what the day-to-day noise gives
-by chance (a chi-square test over the days of the month at `GATE_Z` standard
-deviations); each day's effect is then its median moved `KEEP_Z` standard errors
-towards none (soft thresholding: a day without a rush of its own stays at 1, a clear
-one keeps most of it; a larger effect read on the NA bank's month starts cost it more
-than it gained). A queue without a cycle, or
-with under `MIN_MONTHS` months of history, gets none.
+Each ordinary day with contacts is read against its own weekday one and two weeks
+either side (the median of those ordinary days; three and four weeks where there are
+none): the log of that ratio. Over the last `MONTHS` months, each day of the month
+takes the median of its days (`MIN_MONTHS` or more). The cycle counts only where those
+medians, taken together, stand beyond what the day-to-day noise gives by chance (a
+chi-square test over the days of the month at `GATE_Z` standard deviations); each
+day's effect is then its median moved `KEEP_Z` standard errors towards none (soft
+thresholding: a day without a rush of its own stays at 1, a clear one keeps most of
+it; a larger effect read on the NA bank's month starts cost it more than it gained).
+A queue gets none without such a cycle, or without 28 x `MIN_MONTHS` days read (three
+months of a queue open every day, four of one closed at weekends).
 """
 
 from __future__ import annotations

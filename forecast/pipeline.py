@@ -275,9 +275,10 @@ def _output_rows(requests: list[SeriesRequest], results: list[SeriesResult]) -> 
 def _run_or_fall_back(request: SeriesRequest, model: str, options: dict[str, object]
                       ) -> SeriesResult:
     """The series' forecast by `model`, or by the recent mean where that model cannot fit
-    it (too short a history): as the nightly fit does, one series never stops the rest,
-    and the output's `model` column says which was used. A model that does not exist or
-    does not take this interval is the request's error, not the series'."""
+    it (too short a history, a fit that fails): as the nightly fit does, one series never
+    stops the rest, and the output's `model` column says which was used. An unknown
+    model or an invalid parameter (a horizon, a model that does not take this interval)
+    is the request's error, not the series', and is raised whatever the model."""
     try:
         return run_series(request, model=model, **options)  # type: ignore[arg-type]
     except (UnknownModel, InvalidParameter):

@@ -325,18 +325,18 @@ _READINGS: LastUsed[_CalendarReading] = LastUsed(size=64)
 def _read_calendar(history: History) -> _CalendarReading:
     index = pd.DatetimeIndex(history.y.index)
     key = (history.key, history.freq, history.country, history.events, index[0], index[-1],
-           len(index), history.y.to_numpy(dtype=float).tobytes())
+           str(index.tz), len(index), history.y.to_numpy(dtype=float).tobytes())
     reading = _READINGS.get(key)
     if reading is None:
         daily, day_of = _daily_totals(history)
         off = off_weekdays(daily)
         kinds = history_day_kinds(history, pd.DatetimeIndex(daily.index), off)
         effects, ratio = learn_day_effects(daily, kinds)
-        normalised = _normalised_history(history, day_of, ratio)
+        # A month's rush on the same day every month reads as a lone surge where it is
+        # twice its neighbours; the cycle reads those days too (not outages).
+        cycle = _month_cycle(daily, (kinds == NORMAL) & ~(ratio < 1))
+        normalised = _normalised_history(history, day_of, ratio, cycle)
         ordinary = (kinds == NORMAL) & ratio.isna()
-        cycle = _month_cycle(daily, ordinary)
-        if cycle is not None:
-            normalised = normalised / cycle.factor(day_of)
         at_level = _at_recent_level(normalised, day_of, ordinary)
         if not history.freq.is_intraday:  # intraday, opening hours read their own changes
             at_level = _at_weekday_levels(at_level, day_of, ordinary)
@@ -385,10 +385,16 @@ def _at_recent_level(values: pd.Series, day_of: pd.DatetimeIndex, ordinary: pd.S
     return values.where(np.asarray(day_of >= shift.start), values * shift.factor)
 
 
-def _normalised_history(history: History, day_of: pd.DatetimeIndex, ratio: pd.Series) -> pd.Series:
-    """Divide special days by their own ratio; days too low to rescale copy last week."""
+def _normalised_history(history: History, day_of: pd.DatetimeIndex, ratio: pd.Series,
+                        cycle: MonthCycle | None) -> pd.Series:
+    """Divide special days by their own ratio (read against weeks around them, so
+    already without the month's cycle) and the other days by the cycle; days too low to
+    rescale copy last week."""
     per_stamp = ratio.reindex(day_of).to_numpy()
     values = history.y.to_numpy(dtype=float, copy=True)
+    if cycle is not None:
+        plain = ~np.isfinite(per_stamp)
+        values[plain] = values[plain] / cycle.factor(day_of)[plain]
     rescale = np.isfinite(per_stamp) & (per_stamp >= _MIN_RATIO_TO_RESCALE)
     values[rescale] = values[rescale] / per_stamp[rescale]
     season = history.freq.season_length

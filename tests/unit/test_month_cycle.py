@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from forecast.models.adjusted import CalendarAdjusted
 from forecast.models.naive import WeekAverage
@@ -70,3 +71,17 @@ def test_an_eight_week_average_forecasts_the_first_of_the_month_up() -> None:
     # Without the cycle, the 1st is one day in eight weeks of its weekday: about 1.0.
     assert 1.35 < lift < 1.7
     assert forecast.bounds[80][1][first] > forecast.mean[first] > forecast.bounds[80][0][first]
+
+
+def test_a_rush_of_over_twice_its_neighbours_every_month_is_a_cycle_not_surges() -> None:
+    daily = _daily(400, 6, bills=2.4)
+    history = History(key=SeriesKey("billing", "phone"), freq=Freq.DAILY, y=daily)
+    forecast = CalendarAdjusted(WeekAverage(weeks=8)).fit(history).predict(35)
+    days = pd.DatetimeIndex(forecast.ds)
+    first = np.flatnonzero(days.day == 1)[0]
+    others = [i for i in range(len(days))
+              if days[i].day_of_week == days[first].day_of_week and i != first]
+    assert 2.0 < forecast.mean[first] / np.mean(forecast.mean[others]) < 2.6
+    # The other days of the forecast stay at the weekday's level, not pulled up by firsts.
+    level = 200 * SHAPE[days[others].day_of_week[0]]
+    assert np.mean(forecast.mean[others]) == pytest.approx(level, rel=0.05)

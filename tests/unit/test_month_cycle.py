@@ -10,6 +10,7 @@ import pytest
 from forecast.models.adjusted import CalendarAdjusted
 from forecast.models.naive import WeekAverage
 from forecast.month_cycle import month_cycle
+from forecast.pipeline import forecast_frame
 from forecast.series import Freq, History, SeriesKey
 
 SHAPE = np.array([1.2, 1.0, 1.0, 1.0, 0.9, 0.5, 0.3])
@@ -88,3 +89,15 @@ def test_a_rush_of_over_twice_its_neighbours_every_month_is_a_cycle_not_surges()
     assert 2.0 < first / others < 2.6
     # The other days of the forecast stay at the weekday's level, not pulled up by firsts.
     assert others == pytest.approx(level, rel=0.05)
+
+
+def test_auto_forecasts_the_first_of_the_month_up_from_a_file() -> None:
+    daily = _daily(400, 7, bills=1.6)
+    rows = pd.DataFrame({"ts": daily.index, "category": "billing", "channel": "",
+                         "count": daily.to_numpy()})
+    frame = forecast_frame(rows, freq=Freq.DAILY, horizon=35)
+    days = pd.DatetimeIndex(frame["ts"])
+    first = days.day == 1
+    weekday = days.day_of_week == days[first][0].day_of_week
+    lift = frame.loc[first, "yhat"].iloc[0] / frame.loc[weekday & ~first, "yhat"].mean()
+    assert 1.35 < lift < 1.7

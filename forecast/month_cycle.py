@@ -48,7 +48,8 @@ class MonthCycle:
 
 def month_cycle(daily: pd.Series, ordinary: pd.Series) -> MonthCycle | None:
     """The day-of-month cycle of `daily` totals (a regular daily index), read on days where
-    `ordinary` is true (no holiday, event, surge or outage); None when there is none."""
+    `ordinary` is true (no holiday, event or outage: a lone surge may be the cycle's own
+    rush, and one in a day's twelve barely moves its median); None when there is none."""
     if len(daily) == 0:
         return None
     last = pd.Timestamp(daily.index[-1])

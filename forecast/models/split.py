@@ -12,7 +12,7 @@ from forecast.models.base import ErrorScale, Fitted, Forecaster, fit_error_scale
 from forecast.openhours import weekly_slot
 from forecast.series import LEVELS, Forecast, Freq, History, make_forecast
 
-PROFILE_WEEKS = 8
+PROFILE_WEEKS = 10
 PROFILE_PSEUDO_COUNTS = 400.0
 # A slot's share is shrunk towards its neighbours' as if they lent it this many contacts
 # times the slot's minutes: 25 for an hour, 100 for a quarter (neighbours a quarter of an

@@ -30,6 +30,8 @@ import numpy.typing as npt
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
+from forecast.models.base import MAD_TO_SD
+
 MIN_DAYS_AFTER = 7
 MAX_DAYS_AFTER = 56
 REFERENCE_WEEKS = 8
@@ -41,7 +43,6 @@ COLLAPSE = 0.15  # a level this low (a category no longer used) needs two weeks 
 COLLAPSE_DAYS = 14
 YEAR_DAYS = 364
 CLOSED_FACTOR = COLLAPSE / 3  # a shut queue's factor (0) read as 0.05: its log stays finite
-_MAD_TO_SD = 1.4826
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +102,7 @@ class _Candidates:
                              _drift(noise, REFERENCE_WEEKS - 2))
         counting = np.sqrt(_nanmean(np.where(np.isfinite(noise), 1.0 / (
             typical[:, None, :] + 0.5), np.nan), (1, 2)))  # a Poisson count's own noise
-        spread = np.fmax(_MAD_TO_SD * _nanmedian(np.abs(noise), (1, 2)), counting)
+        spread = np.fmax(MAD_TO_SD * _nanmedian(np.abs(noise), (1, 2)), counting)
         # The days after each start, on one grid: the last n - starts.min() days.
         tail = np.arange(starts.min(), n)
         position = tail[None, :] - starts[:, None]

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.calendar import ratio_to_neighbouring_weeks
+from forecast.models.base import robust_sd
 
 MONTHS = 12
 MIN_MONTHS = 3
@@ -30,7 +31,6 @@ MIN_REFERENCE = 5.0  # a day read against fewer contacts is too noisy to read (o
 GATE_Z = 3.0
 KEEP_Z = 2.0
 MAX_EFFECT = 1.5  # |log|: no day of the month reads as more than 4.5x or under 0.22x
-_MAD_TO_SD = 1.4826
 _MEDIAN_EFFICIENCY = 1.2533  # a median's standard error over a mean's, normal noise
 
 
@@ -65,7 +65,7 @@ def month_cycle(daily: pd.Series, ordinary: pd.Series) -> MonthCycle | None:
     if len(logs) < 28 * MIN_MONTHS:
         return None
     centred = logs - np.median(logs)
-    noise = _MAD_TO_SD * float(np.median(np.abs(centred)))
+    noise = robust_sd(logs)
     if noise <= 0:
         return None
     medians = np.zeros(31)

@@ -19,11 +19,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from forecast.models.base import MAD_TO_SD
+
 WEEKS = 12
 MIN_RUN = 3
 SHIFT_Z = 8.0
 MIN_CHANGE = 0.2  # |log change|: about +22% or -18%
-_MAD_TO_SD = 1.4826
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +47,7 @@ def recent_weekday_shifts(daily: pd.Series, ordinary: pd.Series) -> list[Weekday
         return []
     weekday = pd.DatetimeIndex(recent.index).day_of_week
     deviations = recent - recent.groupby(weekday).transform("median")
-    noise = _MAD_TO_SD * float(np.median(np.abs(deviations)))
+    noise = MAD_TO_SD * float(np.median(np.abs(deviations)))
     if noise <= 0:
         return []
     shifts = []

@@ -79,9 +79,12 @@ def _estimate_power(actual: np.ndarray, predicted: np.ndarray) -> float:
     return float(np.clip(slope, 0.5, 1.0))
 
 
+MAD_TO_SD = 1.4826  # a normal's standard deviation over its median absolute deviation
+
+
 def robust_sd(values: np.ndarray) -> float:
     """The standard deviation read from the median absolute deviation (outliers aside)."""
-    return 1.4826 * float(np.median(np.abs(values - np.median(values))))
+    return MAD_TO_SD * float(np.median(np.abs(values - np.median(values))))
 
 
 def season_growth(horizon: int, season: int) -> np.ndarray:

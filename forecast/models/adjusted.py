@@ -1,9 +1,9 @@
-"""Calendar adjustment: learn one multiplicative effect per day kind (holiday, days around
-a break, event kind), give the inner model a history with those days made normal, and
-apply the effects to future days of the same kind. A lone surge on an ordinary day (an
-outage storm) and a run of empty days in a busy queue (a broken export) are made normal
-too, and never repeated. Any model gains holiday awareness this way, and last week's
-holiday no longer repeats into next week's forecast.
+"""Calendar adjustment: give any inner model a history with its special days made normal
+(their effects read by forecast.day_effects: holidays, days around a break, events, lone
+surges and broken exports), the month's cycle taken out and a recent level shift
+followed, then apply the effects and the cycle to the future days. Any model gains
+holiday awareness this way, and last week's holiday no longer repeats into next week's
+forecast.
 """
 
 from __future__ import annotations
@@ -17,37 +17,19 @@ from typing import Generic, TypeVar
 import numpy as np
 import pandas as pd
 
-from forecast.calendar import (
-    EVENT,
-    MAKE_UP_WORKDAY,
-    MAX_DAY_EFFECT,
-    NORMAL,
-    Event,
-    day_kinds,
-    day_runs,
-    holidays_inside_other_breaks,
-    is_holiday_kind,
-    kind_family,
-    normalise_day,
-    ratio_to_neighbouring_weeks,
-    same_weekday_median,
-    short_break_family,
-    shrunk_effect,
+from forecast.calendar import NORMAL, Event, day_kinds, normalise_day
+from forecast.day_effects import (
+    MIN_RATIO_TO_RESCALE,
+    DayEffects,
+    learn_day_effects,
+    off_weekdays,
 )
-from forecast.holiday_level import WeekLevelEffects, week_level_effects
 from forecast.level_shift import recent_level_shift
 from forecast.models.base import Fitted, Forecaster
 from forecast.month_cycle import MonthCycle, month_cycle
 from forecast.series import LEVELS, Forecast, History, make_forecast
 from forecast.weekday_shift import at_current_weekday_levels, recent_weekday_shifts
 
-_MIN_RATIO_TO_RESCALE = 0.15
-_OPEN_AS_USUAL = 0.8
-_SURGE_RATIO = 2.0
-_SURGE_WEEKS = (-4, -3, -2, -1, 1, 2, 3, 4)
-_MAX_SURGE_DAYS = 2
-_MIN_OUTAGE_REFERENCE = 10.0  # a day usually this busy is empty only when something broke
-_YEAR, _YEAR_SLACK = 364, 3
 T = TypeVar("T")
 
 
@@ -71,56 +53,6 @@ class LastUsed(Generic[T]):
             self._values[key] = value
             while len(self._values) > self._size:
                 self._values.popitem(last=False)
-
-
-@dataclass(frozen=True, slots=True)
-class DayEffects:
-    """Multiplicative effect per day kind and per family, and the pooled effect of unseen
-    holidays."""
-
-    by_kind: dict[str, float]
-    unseen_holiday: float
-    # Where this queue's open holidays run at a level of their own whatever the weekday
-    # (forecast.holiday_level), their effects on the week's mean day.
-    week_level: WeekLevelEffects | None = None
-
-    def factor(self, kind: str, weekday: int | None = None) -> float:
-        """The multiplier on a normal day's forecast for a day of `kind` (on `weekday`,
-        Monday = 0, where holidays are read on the week's level)."""
-        if weekday is not None and self.week_level is not None:
-            effect = self._week_level_effect(self.week_level, kind)
-            factor = self.week_level.factor(effect, weekday) if effect is not None else None
-            if factor is not None:
-                return float(min(factor, MAX_DAY_EFFECT))
-        if kind == NORMAL:
-            return 1.0
-        if kind in self.by_kind:
-            return self.by_kind[kind]
-        if is_holiday_kind(kind):
-            return self.unseen_holiday
-        family, _, holiday = kind.partition(":")
-        if family == MAKE_UP_WORKDAY:
-            return self.by_kind.get(family, 1.0)
-        if family == EVENT or self.factor(holiday) >= _OPEN_AS_USUAL:
-            return 1.0  # no break around a holiday the queue works through as usual
-        if family in self.by_kind:
-            return self.by_kind[family]
-        fallback = short_break_family(family)
-        return self.by_kind.get(fallback, 1.0) if fallback else 1.0
-
-    def _week_level_effect(self, levels: WeekLevelEffects, kind: str) -> float | None:
-        if kind in self.by_kind and kind not in levels.by_kind:
-            return None  # a closure, or a holiday the week's level could not read
-        return levels.effect(kind)
-
-
-def off_weekdays(daily: pd.Series) -> tuple[int, ...]:
-    """Weekdays this series is closed or quiet on (under 2/3 of the typical weekday): the
-    weekend of its customers, which joins holidays next to it into one break."""
-    means = daily.groupby(pd.DatetimeIndex(daily.index).day_of_week).mean()
-    if means.empty or means.max() <= 0:
-        return (5, 6)
-    return tuple(int(d) for d in means.index if means[d] < means.median() * 2 / 3)
 
 
 # Day kinds by window: every candidate of a backtest asks for those of the same windows.
@@ -155,110 +87,6 @@ def special_days(history: History, stamps: pd.DatetimeIndex) -> np.ndarray:
     kinds = history_day_kinds(history, pd.DatetimeIndex(days.unique()),
                               off_weekdays(_daily_totals(history)[0]))
     return np.asarray((kinds != NORMAL).reindex(days).to_numpy(), dtype=bool)
-
-
-def learn_day_effects(daily: pd.Series, kinds: pd.Series) -> tuple[DayEffects, pd.Series]:
-    """Effects per kind from daily totals, and each special day's (and lone surge's or
-    outage's) own ratio to a normal day (NaN on ordinary days).
-
-    A family's effect (all `post_holiday_1` days) is shrunk towards normal by its count of
-    days, n/(n+1); a kind of that family (`post_holiday_1:Chuseok`) is shrunk towards the
-    family's effect the same way. A holiday is shrunk towards normal, except a closure.
-    """
-    ratio, reference = ratio_to_neighbouring_weeks(daily, kinds == NORMAL)
-    outages = _outages(daily, ratio, reference)
-    if outages.any():  # an empty day is no yardstick for the days around it
-        ratio, reference = ratio_to_neighbouring_weeks(daily, (kinds == NORMAL) & ~outages)
-    # A surge stands out from its weekday over four weeks either side, not only from the
-    # nearest: one empty neighbour (a holiday, a broken export) is no yardstick.
-    normal_days = (kinds == NORMAL) & ~outages
-    wide = same_weekday_median(daily, normal_days, _SURGE_WEEKS)
-    surge_reference = np.fmax(reference, wide)
-    surge_ratio = (daily + 0.5) / (surge_reference + 0.5)
-    surges = _surges(daily, surge_ratio, surge_reference)
-    ratio[surges] = surge_ratio[surges]
-    lone = surges | outages
-    ratio[(kinds == NORMAL) & ~lone] = np.nan
-    own = _without_days_lent_to_breaks(ratio, kinds)
-    known = own.dropna()
-    known_kinds = kinds.reindex(known.index).astype(str)
-    grouped = known_kinds.str.contains(":") & ~known_kinds.str.startswith(f"{EVENT}:")
-    by_kind: dict[str, float] = {}
-    families = known[grouped].groupby(known_kinds[grouped].map(kind_family)).agg(["median", "size"])
-    for family, median, n in families.itertuples():
-        by_kind[str(family)] = shrunk_effect(median, n, towards=1.0)
-    raw: dict[str, float] = {}
-    for kind, median, n in known.groupby(known_kinds).agg(["median", "size"]).itertuples():
-        kind = str(kind)
-        raw[kind] = float(median)
-        closure = raw[kind] < _MIN_RATIO_TO_RESCALE
-        prior = by_kind.get(kind_family(kind), 1.0) if kind_family(kind) != kind else 1.0
-        by_kind[kind] = raw[kind] if closure else shrunk_effect(median, n, towards=prior)
-    # Closing on a holiday is a decision per holiday and does not carry over to others
-    # (a bank's call center closes on Labor Day and works Columbus Day); the dip on
-    # holidays the queue stayed open does.
-    open_holidays = [by_kind[k] for k, r in raw.items()
-                     if is_holiday_kind(k) and r >= _MIN_RATIO_TO_RESCALE]
-    pooled = float(np.median(open_holidays)) if open_holidays else 1.0
-    closures = {k for k, r in raw.items() if r < _MIN_RATIO_TO_RESCALE}
-    week_level = week_level_effects(daily, kinds, own, reference,
-                                    ordinary=(kinds == NORMAL) & ~lone, closures=closures)
-    return DayEffects(by_kind=by_kind, unseen_holiday=pooled, week_level=week_level), ratio
-
-
-def _without_days_lent_to_breaks(ratio: pd.Series, kinds: pd.Series) -> pd.Series:
-    """`ratio` without the holidays that fell inside another holiday's long break, where
-    the same holiday was also seen on its own: those days tell of the break, not of it."""
-    inside = holidays_inside_other_breaks(kinds)
-    text = kinds.astype(str)
-    alone = set(text[~inside & text.map(is_holiday_kind).astype(bool) & ratio.notna()])
-    return ratio.mask(inside & text.isin(alone))
-
-
-def _surges(daily: pd.Series, ratio: pd.Series, reference: pd.Series) -> pd.Series:
-    """Ordinary days far above `reference` (`ratio` = daily over it), beyond chance for
-    counts of that size (an outage storm, a viral post): rescaled like special days so
-    that one day does not lift the weeks after it."""
-    high = (ratio > _SURGE_RATIO) & (daily - reference > 4 * np.sqrt(reference.clip(lower=1)) + 10)
-    index = pd.DatetimeIndex(daily.index)
-    surge_days = index[high.to_numpy(dtype=bool)]
-    out = np.zeros(len(index), dtype=bool)
-    for first, last in day_runs(high.to_numpy(dtype=bool)):
-        # A rise that lasts (or runs to the end) is a new level; a surge every year at that
-        # time is a season of its own.
-        lasting = last - first + 1 > _MAX_SURGE_DAYS or last == len(index) - 1
-        if not lasting and not _recurs_yearly(index[first:last + 1], surge_days):
-            out[first:last + 1] = True
-    return pd.Series(out, index=daily.index)
-
-
-def _outages(daily: pd.Series, ratio: pd.Series, reference: pd.Series) -> pd.Series:
-    """Two or more ordinary days in a row of a busy queue that fell to (almost) nothing
-    and came back (a broken export, an unannounced closure): made normal, so the level
-    and the weekly shape after them are learnt from the days the queue worked. A closure
-    still going on at the end or a week later (a weekday no longer served), or one every
-    year, is left as it is."""
-    low = (ratio < _MIN_RATIO_TO_RESCALE) & (reference >= _MIN_OUTAGE_REFERENCE)
-    index = pd.DatetimeIndex(daily.index)
-    low_days = index[low.to_numpy(dtype=bool)]
-    values = daily.to_numpy(dtype=float)
-    expected = reference.to_numpy(dtype=float)
-    out = np.zeros(len(index), dtype=bool)
-    for first, last in day_runs(low.to_numpy(dtype=bool)):
-        week_later = [i + 7 for i in range(first, last + 1) if i + 7 > last]
-        lasting = week_later[-1] >= len(index) or any(
-            values[j] < _MIN_RATIO_TO_RESCALE * expected[j - 7] for j in week_later)
-        # One empty day is most often a holiday the calendar does not know: left to the
-        # models, which it barely moves; a run of them drags levels and weekly shapes.
-        if last > first and not lasting and not _recurs_yearly(index[first:last + 1], low_days):
-            out[first:last + 1] = True
-    return pd.Series(out, index=daily.index)
-
-
-def _recurs_yearly(run: pd.DatetimeIndex, marked_days: pd.DatetimeIndex) -> bool:
-    """Whether another such day falls about a year before or after any day of `run`."""
-    return any(np.abs((marked_days - day).days - sign * _YEAR).min() <= _YEAR_SLACK
-               for day in run for sign in (-1, 1))
 
 
 @dataclass(frozen=True, slots=True)
@@ -395,7 +223,7 @@ def _normalised_history(history: History, day_of: pd.DatetimeIndex, ratio: pd.Se
     if cycle is not None:
         plain = ~np.isfinite(per_stamp)
         values[plain] = values[plain] / cycle.factor(day_of)[plain]
-    rescale = np.isfinite(per_stamp) & (per_stamp >= _MIN_RATIO_TO_RESCALE)
+    rescale = np.isfinite(per_stamp) & (per_stamp >= MIN_RATIO_TO_RESCALE)
     values[rescale] = values[rescale] / per_stamp[rescale]
     season = history.freq.season_length
     for i in np.flatnonzero(np.isfinite(per_stamp) & ~rescale):

@@ -21,8 +21,9 @@ import pandas as pd
 from statsmodels.tsa.statespace.sarimax import SARIMAX
 
 from forecast.calendar import EVENT, NORMAL, is_holiday_kind, kind_family
+from forecast.day_effects import off_weekdays
 from forecast.errors import InsufficientHistory, InvalidParameter
-from forecast.models.adjusted import history_day_kinds, off_weekdays
+from forecast.models.adjusted import history_day_kinds
 from forecast.series import LEVELS, Forecast, Freq, History, make_forecast
 
 ORDER = (1, 0, 1)

@@ -17,8 +17,8 @@ from forecast.calendar import (
     ratio_to_neighbouring_weeks,
     short_break_family,
 )
+from forecast.day_effects import DayEffects, learn_day_effects, off_weekdays
 from forecast.errors import InvalidParameter
-from forecast.models.adjusted import DayEffects, learn_day_effects, off_weekdays
 from forecast.models.ets import Ets
 from forecast.models.mstl import Mstl
 from forecast.openhours import prepare_history

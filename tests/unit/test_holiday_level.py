@@ -7,12 +7,8 @@ import pandas as pd
 import pytest
 
 from forecast.calendar import NORMAL, day_kinds
-from forecast.models.adjusted import (
-    CalendarAdjusted,
-    DayEffects,
-    learn_day_effects,
-    off_weekdays,
-)
+from forecast.day_effects import DayEffects, learn_day_effects, off_weekdays
+from forecast.models.adjusted import CalendarAdjusted
 from forecast.models.naive import WeekAverage
 from forecast.series import Freq, History, SeriesKey
 

@@ -87,24 +87,29 @@ def off_weekdays(daily: pd.Series) -> tuple[int, ...]:
     return tuple(int(d) for d in means.index if means[d] < means.median() * 2 / 3)
 
 
-def learn_day_effects(daily: pd.Series, kinds: pd.Series) -> tuple[DayEffects, pd.Series]:
+def learn_day_effects(daily: pd.Series, kinds: pd.Series, whole: pd.Series | None = None
+                      ) -> tuple[DayEffects, pd.Series]:
     """Effects per kind from daily totals, and each special day's (and lone surge's or
-    outage's) own ratio to a normal day (NaN on ordinary days).
+    outage's) own ratio to a normal day (NaN on ordinary days). Days not `whole` (an
+    intraday history's first or last day, cut short) are neither yardsticks nor read.
 
     A family's effect (all `post_holiday_1` days) is shrunk towards normal by its count of
     days, n/(n+1); a kind of that family (`post_holiday_1:Chuseok`) is shrunk towards the
     family's effect the same way. A holiday is shrunk towards normal, except a closure.
     """
-    ratio, reference = ratio_to_neighbouring_weeks(daily, kinds == NORMAL)
+    cut_short = ~whole if whole is not None else pd.Series(False, index=daily.index)
+    normal = (kinds == NORMAL) & ~cut_short
+    ratio, reference = ratio_to_neighbouring_weeks(daily, normal)
+    ratio[cut_short] = np.nan
     outages = _outages(daily, ratio, reference)
     if outages.any():  # an empty day is no yardstick for the days around it
-        ratio, reference = ratio_to_neighbouring_weeks(daily, (kinds == NORMAL) & ~outages)
+        ratio, reference = ratio_to_neighbouring_weeks(daily, normal & ~outages)
+        ratio[cut_short] = np.nan
     # A surge stands out from its weekday over four weeks either side, not only from the
     # nearest: one empty neighbour (a holiday, a broken export) is no yardstick.
-    normal_days = (kinds == NORMAL) & ~outages
-    wide = same_weekday_median(daily, normal_days, _SURGE_WEEKS)
+    wide = same_weekday_median(daily, normal & ~outages, _SURGE_WEEKS)
     surge_reference = np.fmax(reference, wide)
-    surge_ratio = (daily + 0.5) / (surge_reference + 0.5)
+    surge_ratio = ((daily + 0.5) / (surge_reference + 0.5)).where(~cut_short)
     surges = _surges(daily, surge_ratio, surge_reference)
     ratio[surges] = surge_ratio[surges]
     lone = surges | outages
@@ -132,7 +137,7 @@ def learn_day_effects(daily: pd.Series, kinds: pd.Series) -> tuple[DayEffects, p
     pooled = float(np.median(open_holidays)) if open_holidays else 1.0
     closures = {k for k, r in raw.items() if r < MIN_RATIO_TO_RESCALE}
     week_level = week_level_effects(daily, kinds, own, reference,
-                                    ordinary=(kinds == NORMAL) & ~lone, closures=closures)
+                                    ordinary=normal & ~lone, closures=closures)
     return DayEffects(by_kind=by_kind, unseen_holiday=pooled, week_level=week_level), ratio
 
 

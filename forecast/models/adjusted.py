@@ -27,6 +27,7 @@ from forecast.day_effects import (
 from forecast.level_shift import recent_level_shift
 from forecast.models.base import Fitted, Forecaster
 from forecast.month_cycle import MonthCycle, month_cycle
+from forecast.openhours import learn_open_hours, weekly_slot
 from forecast.series import LEVELS, Forecast, History, make_forecast
 from forecast.weekday_shift import at_current_weekday_levels, recent_weekday_shifts
 
@@ -157,14 +158,15 @@ def _read_calendar(history: History) -> _CalendarReading:
     reading = _READINGS.get(key)
     if reading is None:
         daily, day_of = _daily_totals(history)
+        whole = _whole_days(history, day_of)
         off = off_weekdays(daily)
         kinds = history_day_kinds(history, pd.DatetimeIndex(daily.index), off)
-        effects, ratio = learn_day_effects(daily, kinds)
+        effects, ratio = learn_day_effects(daily, kinds, whole)
         # A month's rush on the same day every month reads as a lone surge where it is
         # twice its neighbours; the cycle reads those days too (not outages).
-        cycle = _month_cycle(daily, (kinds == NORMAL) & ~(ratio < 1))
+        cycle = _month_cycle(daily, (kinds == NORMAL) & whole & ~(ratio < 1))
         normalised = _normalised_history(history, day_of, ratio, cycle)
-        ordinary = (kinds == NORMAL) & ratio.isna()
+        ordinary = (kinds == NORMAL) & ratio.isna() & whole
         at_level = _at_recent_level(normalised, day_of, ordinary)
         if not history.freq.is_intraday:  # intraday, opening hours read their own changes
             at_level = _at_weekday_levels(at_level, day_of, ordinary)
@@ -182,17 +184,27 @@ def _month_cycle(daily: pd.Series, ordinary: pd.Series) -> MonthCycle | None:
 
 def _daily_measure(values: pd.Series, day_of: pd.DatetimeIndex, ordinary: pd.Series
                    ) -> tuple[pd.Series, pd.Series]:
-    """The daily totals of `values` on a regular daily index, and the ordinary days among
-    them that are whole (a day cut short, a file exported at noon, measures no level)."""
-    by_day = values.groupby(day_of)
-    daily = by_day.sum(min_count=1)
+    """The daily totals of `values` on a regular daily index, and its `ordinary` days."""
+    daily = values.groupby(day_of).sum(min_count=1)
     daily.index = pd.DatetimeIndex(daily.index)
     daily = daily.reindex(pd.date_range(daily.index.min(), daily.index.max(), freq="D"))
-    stamps = by_day.size()
-    whole = pd.Series(stamps.to_numpy() == stamps.max(), index=pd.DatetimeIndex(stamps.index))
-    return daily, ordinary & whole.reindex(ordinary.index, fill_value=False)
+    return daily, ordinary.reindex(daily.index, fill_value=False)
 
 
+def _whole_days(history: History, day_of: pd.DatetimeIndex) -> pd.Series:
+    """Per day, whether it holds every slot its weekday is open in: an intraday history
+    starts, and a backtest's fold may end, part-way through a day, and a day cut short
+    measures no level and is no yardstick (a day ending once the queue shut is whole)."""
+    index = pd.DatetimeIndex(history.y.index)
+    days = pd.DatetimeIndex(day_of)
+    if not history.freq.is_intraday:
+        return pd.Series(True, index=days.unique())
+    open_slots = learn_open_hours(history.y, history.freq).open_slots
+    held = pd.Series(open_slots[weekly_slot(index, history.freq)], index=days)
+    held_open = held.groupby(level=0).sum()
+    held_open.index = pd.DatetimeIndex(held_open.index)
+    per_weekday = open_slots.reshape(7, history.freq.per_day).sum(axis=1)
+    return held_open >= per_weekday[held_open.index.day_of_week]
 def _at_weekday_levels(values: pd.Series, day_of: pd.DatetimeIndex, ordinary: pd.Series
                        ) -> pd.Series:
     """`values` with a weekday whose own level moved against the rest of its week

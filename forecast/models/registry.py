@@ -33,9 +33,12 @@ def _candidates(history: History) -> list[Forecaster]:
     def built(*names: str) -> list[Forecaster]:
         return [MODELS[name](history.freq, 0) for name in names]
 
-    models = built("seasonal_naive_cal", "week_average_cal")
+    # Smoothest first: where a short history's folds cannot tell them apart (one week
+    # read, so all three agree), the one averaging the most weeks wins the tie.
+    models = built("week_average_cal")
     models.append(CalendarAdjusted(WeekAverage(weeks=4, how="median", name="week_median"),
                                    name="week_median_cal"))
+    models += built("seasonal_naive_cal")
     models += built("ets")
     long_daily = has_yearly_history(history)
     if long_daily:

@@ -32,9 +32,10 @@ def learnt(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     calls: list[int] = []
     original = adjusted.learn_day_effects
 
-    def counting(daily: pd.Series, kinds: pd.Series) -> tuple[adjusted.DayEffects, pd.Series]:
+    def counting(daily: pd.Series, kinds: pd.Series, whole: pd.Series | None = None
+                 ) -> tuple[adjusted.DayEffects, pd.Series]:
         calls.append(len(daily))
-        return original(daily, kinds)
+        return original(daily, kinds, whole)
 
     monkeypatch.setattr(adjusted, "learn_day_effects", counting)
     return calls
@@ -74,3 +75,33 @@ def test_one_reading_serves_models_that_follow_a_new_level_and_those_that_do_not
     assert recent > 1.4
     # Following the step forecasts the new level; not following it averages across it.
     assert follows.mean.sum() > keeps.predict(7, LEVELS).mean.sum() * 1.15
+
+
+def _office_hours(days: int, seed: int = 0) -> History:
+    """Hourly counts, 60 an hour from 08:00 to 18:00 every day, from a Monday."""
+    index = pd.date_range("2024-02-12", periods=days * 24, freq="h")
+    open_ = (index.hour >= 8) & (index.hour < 18)
+    y = pd.Series(np.random.default_rng(seed).poisson(np.where(open_, 60.0, 0.0)),
+                  index=index, dtype=float)
+    return History(SeriesKey("billing", "phone"), Freq.H60, y)
+
+
+def test_a_history_cut_part_way_through_a_day_reads_that_day_as_no_yardstick() -> None:
+    # A backtest's fold may end at 03:00: the day's three empty night hours are no
+    # measure of a Monday, and last Monday is no surge against them.
+    history = _office_hours(15)
+    cut = replace(history, y=history.y.iloc[:7 * 24 + 3])
+    monday = CalendarAdjusted(WeekAverage(weeks=8)).fit(cut).predict(24, LEVELS)
+    opening = monday.mean[5:15]  # 08:00 to 17:00 of the Monday cut short
+    assert opening == pytest.approx(cut.y.iloc[8:18].to_numpy(), rel=0.01)
+
+
+def test_a_day_ending_once_the_queue_shut_is_whole() -> None:
+    history = _office_hours(10 * 7)
+    ends_at_six = replace(history, y=history.y.iloc[:-5])  # 19:00 onwards not sent
+    assert adjusted._whole_days(ends_at_six, adjusted.normalise_day(
+        pd.DatetimeIndex(ends_at_six.y.index))).all()
+    ends_at_noon = replace(history, y=history.y.iloc[:-11])
+    whole = adjusted._whole_days(ends_at_noon, adjusted.normalise_day(
+        pd.DatetimeIndex(ends_at_noon.y.index)))
+    assert not whole.iloc[-1] and whole.iloc[:-1].all()

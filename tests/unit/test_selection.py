@@ -8,6 +8,7 @@ import pytest
 
 from forecast.backtest import Fold, Score
 from forecast.models.naive import SeasonalNaive, WeekAverage
+from forecast.models.registry import build_model
 from forecast.selection import (
     INTRADAY_CALIBRATION_FOLDS,
     INTRADAY_FOLDS,
@@ -163,3 +164,19 @@ def test_bands_widen_past_the_backtested_window() -> None:
     np.testing.assert_allclose(usual[:56], usual[0])
     np.testing.assert_allclose(usual[111] / usual[0], np.sqrt(2.0))
     np.testing.assert_allclose(beyond_window_growth(3, 28), 1.0)
+
+
+def test_two_weeks_of_hourly_history_get_bands_of_their_own_noise() -> None:
+    # Folds of so short a history end part-way through a day; their errors must still
+    # read the queue's noise, not a day the fold cut short.
+    index = pd.date_range("2024-02-12", periods=15 * 24, freq="h")
+    open_ = (index.hour >= 8) & (index.hour < 18)
+    y = pd.Series(np.random.default_rng(0).poisson(np.where(open_, 60.0, 0.0)), index=index,
+                  dtype=float)
+    history = History(key=SeriesKey("q", ""), freq=Freq.H60, y=y)
+    forecast = build_model("auto", Freq.H60, horizon=7 * 24).fit(history).predict(7 * 24)
+    busy = forecast.mean > 30
+    lo, hi = forecast.bounds[95]
+    assert busy.sum() == 7 * 10
+    assert np.all(hi[busy] < 2 * forecast.mean[busy])
+    assert np.all(lo[busy] > 0.5 * forecast.mean[busy])

@@ -59,14 +59,20 @@ def fit_error_scale(
     predicted = np.maximum(np.asarray(predicted, dtype=float), 0.0)
     keep = np.isfinite(actual) & np.isfinite(predicted)
     actual, predicted = actual[keep], predicted[keep]
-    probs = sorted({p for level in levels for p in _tail_probs(level)})
     if len(actual) < 8:
-        z = {p: float(stats.norm.ppf(p)) for p in probs}
-        return ErrorScale(power=0.5, quantiles=z)
+        return counting_error_scale(levels)
+    probs = sorted({p for level in levels for p in _tail_probs(level)})
     power = _estimate_power(actual, predicted)
     scaled = (actual - predicted) / np.maximum(predicted, 1.0) ** power
     quantiles = {p: float(np.quantile(scaled, p)) for p in probs}
     return ErrorScale(power=power, quantiles=quantiles)
+
+
+def counting_error_scale(levels: tuple[int, ...] = LEVELS) -> ErrorScale:
+    """A count's own noise (normal quantiles of a Poisson's spread), where no residuals
+    read it: a handful of points, or a level read from one day."""
+    probs = sorted({p for level in levels for p in _tail_probs(level)})
+    return ErrorScale(power=0.5, quantiles={p: float(stats.norm.ppf(p)) for p in probs})
 
 
 def _estimate_power(actual: np.ndarray, predicted: np.ndarray) -> float:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from forecast.errors import InsufficientHistory
-from forecast.models.base import ErrorScale, fit_error_scale, season_growth
+from forecast.models.base import ErrorScale, counting_error_scale, fit_error_scale, season_growth
 from forecast.series import LEVELS, Forecast, History, make_forecast
 
 
@@ -130,5 +130,8 @@ class RecentMean:
             level = tail.reshape(-1, per_day).mean(axis=0)  # slot 0 = next interval's slot
         else:
             level = np.array([tail.mean()])
-        errors = fit_error_scale(tail, np.resize(level, len(tail)))
+        # One day per slot leaves every residual 0: the counts' own noise instead.
+        one_day_per_slot = per_day > 1 and len(tail) < 2 * per_day
+        errors = (counting_error_scale() if one_day_per_slot
+                  else fit_error_scale(tail, np.resize(level, len(tail))))
         return _FittedFlat(history, level, errors, self.name)

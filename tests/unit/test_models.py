@@ -297,3 +297,14 @@ def _assert_only_read_as_neighbours(cleaned: np.ndarray, original: np.ndarray,
     np.testing.assert_allclose(cleaned[positions], np.log(500.0), atol=0.15)
     untouched = np.delete(np.arange(len(original)), positions)
     np.testing.assert_array_equal(cleaned[untouched], original[untouched])
+
+
+def test_one_day_of_intraday_history_gets_bands_of_a_counts_noise() -> None:
+    index = pd.date_range("2024-01-08", periods=48, freq="30min")
+    y = pd.Series(np.where((index.hour >= 8) & (index.hour < 18), 36.0, 0.0), index=index)
+    forecast = build_model("recent_mean", Freq.M30, horizon=48).fit(
+        prepare_history(y, SeriesKey("a", ""), Freq.M30)[0]).predict(48, LEVELS)
+    busy = forecast.mean > 0
+    lo, hi = forecast.bounds[95]
+    assert np.allclose(hi[busy] - forecast.mean[busy], 1.96 * 6, rtol=0.01)  # sqrt(36) = 6
+    assert np.allclose(forecast.mean[busy] - lo[busy], 1.96 * 6, rtol=0.01)

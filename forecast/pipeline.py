@@ -29,6 +29,10 @@ logger = logging.getLogger(__name__)
 # process pool's).
 Mapper = Callable[[Callable[[Any], Any], Iterable[Any]], Iterable[Any]]
 
+# A Poisson count with mean 3 is 0 on 5% of days; with none at 0, its days with rows
+# (a zero-truncated Poisson) average 3 / (1 - e^-3).
+QUIET_DAY_MEAN = 3.0 / (1.0 - float(np.exp(-3.0)))
+MIN_DAYS_TO_READ_QUIET = 7
 OUTPUT_COLUMNS = ("ts", "category", "channel", "yhat", "lo80", "hi80", "lo95", "hi95", "model")
 
 
@@ -180,7 +184,9 @@ def with_silent_days(
 ) -> pd.Series:
     """`counts` with an explicit 0 on each of `days` (from the series' first day on) it
     has no row for and, when the series stops before `through`, on every day after its
-    last one and at `through` itself.
+    last one and at `through` itself. A series too quiet to go without an empty day, yet
+    with none recorded (rows only where something came: a sparse export, raw events), is
+    silent on every day it has no row for.
 
     A zero row makes its day observed, so the other slots of the day count as closed or
     silent (0) instead of missing (borrowed from neighbouring weeks).
@@ -189,6 +195,9 @@ def with_silent_days(
     if index.empty:
         return counts
     covered = index.normalize().unique()
+    if _rows_only_where_busy(counts):
+        every_day = pd.date_range(covered.min(), covered.max())
+        days = every_day if days is None else days.union(every_day)
     pads = pd.DatetimeIndex([])
     if days is not None:
         pads = days.difference(covered)
@@ -200,6 +209,15 @@ def with_silent_days(
         return counts
     silent = pd.Series(0.0, index=pd.DatetimeIndex(pads))
     return pd.concat([counts, silent[~silent.index.isin(index)]]).groupby(level=0).sum()
+
+
+def _rows_only_where_busy(counts: pd.Series) -> bool:
+    """Whether the series' days with rows never sum to 0 while their mean is so low that
+    a Poisson count would be 0 on one day in twenty or more (`QUIET_DAY_MEAN`): its empty
+    days were left out, not missed."""
+    daily = counts.groupby(pd.DatetimeIndex(counts.index).normalize()).sum()
+    return bool(len(daily) >= MIN_DAYS_TO_READ_QUIET and (daily > 0).all()
+                and daily.mean() <= QUIET_DAY_MEAN)
 
 
 def forecast_frame(

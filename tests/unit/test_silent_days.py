@@ -75,3 +75,20 @@ def test_slots_of_a_day_with_rows_are_observed_zeros() -> None:
     monday = history.y.index.day_of_week == 0
     assert history.observed_mask()[monday].all()
     assert (history.y[monday] == 0).mean() > 0.5
+
+
+def test_a_quiet_series_sent_alone_as_rows_only_where_busy_is_silent_on_other_days() -> None:
+    days = pd.date_range("2024-01-01", periods=120, freq="D")
+    counts = np.random.default_rng(3).poisson(0.3, len(days))
+    busy = counts > 0
+    rare = _rows("rare", days[busy], counts[busy])
+    out = forecast_frame(rare, freq=Freq.DAILY, horizon=28, start=days[-1] + pd.Timedelta(
+        days=1), model="week_average")
+    # Days without a row were empty, not missing: the level is the series' own mean.
+    assert out["yhat"].mean() < 2 * counts.mean()
+
+
+def test_a_busy_series_with_a_missing_day_is_not_read_as_silent() -> None:
+    counts = pd.Series([40.0, 38.0, 41.0, 39.0, 42.0, 37.0, 40.0, 44.0],
+                       index=pd.date_range("2026-03-02", periods=9, freq="D").delete(4))
+    assert with_silent_days(counts).equals(counts)

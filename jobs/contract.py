@@ -7,7 +7,6 @@ import logging
 import sys
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from forecast.calendar import check_country
@@ -17,6 +16,7 @@ from forecast.holiday_detect import detect_country
 from forecast.ingest import (
     aggregate,
     infer_freq,
+    on_zone_clock,
     parse_inquiries,
     read_inquiry_csv,
     source_zone,
@@ -63,16 +63,16 @@ def run_forecast(args: argparse.Namespace) -> None:
     buckets = aggregate(parsed, freq)
     series = buckets[["category", "channel"]].drop_duplicates().shape[0]
     # Series on one local process per core (--workers), in this process when one is enough.
+    # On a clock with daylight saving, the horizon's wall clock may skip an hour: two
+    # hours more are forecast, and each series keeps its first `horizon` real intervals.
+    spare = 2 * 60 // freq.minutes if zone is not None and freq.is_intraday else 0
     with executor_for(workers=args.workers, dask_address=None, tasks=series) as executor:
-        result = forecast_frame(buckets, freq=freq, horizon=args.horizon, start=cutoff,
-                                model=args.model, country=_country(args.holidays, buckets),
+        result = forecast_frame(buckets, freq=freq, horizon=args.horizon + spare,
+                                start=cutoff, model=args.model,
+                                country=_country(args.holidays, buckets),
                                 mapper=in_input_order(executor))
     if zone is not None:
-        # The hour a spring-forward skips is not written; a repeated hour is written once.
-        ts = result["ts"]
-        result["ts"] = ts.dt.tz_localize(zone, ambiguous=np.ones(len(ts), dtype=bool),
-                                         nonexistent="NaT")
-        result = result.dropna(subset=["ts"])
+        result = on_zone_clock(result, zone, intervals=args.horizon)
     result["ts"] = timestamp_formatter(sample_ts)(result["ts"])
     columns = CONTRACT_COLUMNS if not args.by_channel else CONTRACT_COLUMNS[:2] + ["channel"] + \
         CONTRACT_COLUMNS[2:]
@@ -97,6 +97,9 @@ def _wall_clock(parsed: pd.DataFrame, source: str | None) -> tuple[pd.DataFrame,
     if source is not None:
         ts = ts.dt.tz_convert(source)
     zone = ts.dt.tz
+    if source is None and ts.iloc[0].utcoffset():
+        logger.warning("every stamp is written at %s: forecasts keep that offset and do not "
+                       "follow a clock change (stamps across one name the zone)", zone)
     return parsed.assign(ts=ts.dt.tz_localize(None)), zone
 
 

@@ -88,6 +88,34 @@ def test_stamps_written_across_a_clock_change_forecast_on_the_local_clock(
     assert frame.set_index("ts")["yhat"]["2025-03-21T12:00:00-04:00"] == 15
 
 
+@pytest.mark.parametrize(("start", "cutoff", "skipped", "repeated"), [
+    ("2024-10-07", "2025-03-28T00:00:00+01:00", "2025-03-30T02:00:00", None),
+    ("2024-03-04", "2024-10-25T00:00:00+02:00", None, "2024-10-27T02:00:00")])
+def test_a_horizon_across_a_clock_change_holds_every_real_hour(
+        tmp_path: Path, start: str, cutoff: str, skipped: str | None,
+        repeated: str | None) -> None:
+    stamps = pd.date_range(pd.Timestamp(start, tz="Europe/Berlin"),
+                           pd.Timestamp(cutoff).tz_convert("Europe/Berlin"),
+                           freq="h", inclusive="left")
+    path = tmp_path / "berlin.csv"
+    pd.DataFrame({"ts": [t.isoformat() for t in stamps], "category": "chat",
+                  "count": 10}).to_csv(path, index=False)
+    out = tmp_path / "fc.csv"
+    done = _vocast("forecast", "--input", str(path), "--freq", "60min", "--horizon", "168",
+                   "--model", "week_average", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    frame = pd.read_csv(out, dtype={"ts": str})
+    real = pd.to_datetime(frame["ts"], utc=True)
+    assert len(frame) == 168 and real.is_unique
+    assert (real.diff().dropna() == pd.Timedelta(hours=1)).all()
+    wall = frame["ts"].str[:19]
+    if skipped:
+        assert not wall.eq(skipped).any()
+    if repeated:
+        assert wall.eq(repeated).sum() == 2
+        assert (frame.loc[wall.eq(repeated), "yhat"] == 10).all()
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not REAL.exists(), reason="shared real data not beside the checkout")
 def test_intraday_bank_data_with_closed_hours(tmp_path: Path) -> None:

@@ -304,9 +304,24 @@ def same_weekday_median(daily: pd.Series, neighbours: pd.Series | None,
                         weeks: Iterable[int]) -> pd.Series:
     """Each day's median of the same weekday `weeks` away (only days where `neighbours`
     is true, default every day); NaN where none exists."""
+    index = pd.DatetimeIndex(daily.index)
+    if index.empty:
+        return pd.Series(np.nan, index=daily.index, dtype=float)
     base = daily if neighbours is None else daily.where(neighbours)
-    around = pd.concat([base.shift(7 * k, freq="D") for k in weeks], axis=1)
-    return around.reindex(daily.index).median(axis=1, skipna=True)
+    every_day = pd.date_range(index.min(), index.max(), freq="D")
+    values = base.reindex(every_day).to_numpy(dtype=float)
+    n, weeks = len(values), tuple(weeks)
+    around = np.full((len(weeks), n), np.nan)
+    for row, k in enumerate(weeks):
+        lag = 7 * k  # the day `lag` days before each day
+        if 0 <= lag < n:
+            around[row, lag:] = values[:n - lag]
+        elif -n < lag < 0:
+            around[row, :n + lag] = values[-lag:]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # days with no neighbour: NaN
+        median = np.nanmedian(around, axis=0)
+    return pd.Series(median, index=every_day).reindex(index).set_axis(daily.index)
 
 
 def normalise_day(ts: pd.DatetimeIndex) -> pd.DatetimeIndex:

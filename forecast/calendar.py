@@ -214,18 +214,20 @@ def holidays_inside_other_breaks(kinds: pd.Series) -> pd.Series:
     """True for each holiday inside a long break named after another holiday (Hangul Day
     in a Chuseok break): that year it is one more day off of the break, not itself.
     `kinds` are those of consecutive days."""
-    text = kinds.astype(str)
-    holiday = text.map(is_holiday_kind).to_numpy(dtype=bool)
-    in_break = text.str.startswith(f"{BREAK_DAY}:").to_numpy()
+    text = [str(kind) for kind in kinds]
+    break_day = f"{BREAK_DAY}:"
+    holiday = np.array([is_holiday_kind(kind) for kind in text], dtype=bool)
+    in_break = np.array([kind.startswith(break_day) for kind in text], dtype=bool)
     inside = np.zeros(len(text), dtype=bool)
     for first, last in day_runs(holiday | in_break):
-        run = text.iloc[first:last + 1]
-        names = {kind.partition(":")[2] for kind in run if kind.startswith(f"{BREAK_DAY}:")}
-        own = [str(kind) for kind in run[holiday[first:last + 1]]]
+        run = text[first:last + 1]
+        names = {kind.partition(":")[2] for kind in run if kind.startswith(break_day)}
+        own = [kind for kind, off in zip(run, holiday[first:last + 1], strict=True) if off]
         if not names and _is_long_break(len(own), len(run)):  # a break of holidays only
             names = {_break_name(own)}
         if names:
-            inside[first:last + 1] = holiday[first:last + 1] & ~run.isin(names).to_numpy()
+            named = np.array([kind in names for kind in run], dtype=bool)
+            inside[first:last + 1] = holiday[first:last + 1] & ~named
     return pd.Series(inside, index=kinds.index)
 
 

@@ -24,7 +24,7 @@ from forecast.day_effects import (
     learn_day_effects,
     off_weekdays,
 )
-from forecast.level_shift import recent_level_shift
+from forecast.level_shift import COLLAPSE, recent_level_shift
 from forecast.models.base import Fitted, Forecaster
 from forecast.month_cycle import MonthCycle, month_cycle
 from forecast.openhours import learn_open_hours, weekly_slot
@@ -122,12 +122,14 @@ class CalendarAdjusted:
     name: str = ""
     # Move the days before a recent level shift to the new level. Off for models of the
     # yearly season: a shift read against the weeks before it holds the season's own
-    # rise or fall too, and they follow a new level their own way.
+    # rise or fall too, and they follow a new level their own way. A queue gone quiet
+    # (no longer used, a category retired) is followed by every model.
     follow_level_shifts: bool = True
 
     def fit(self, history: History) -> _FittedAdjusted:
         read = _read_calendar(history)
-        cleaned = read.at_recent_level if self.follow_level_shifts else read.normalised
+        follows = self.follow_level_shifts or read.gone_quiet
+        cleaned = read.at_recent_level if follows else read.normalised
         inner = self.inner.fit(replace(history, y=cleaned))
         return _FittedAdjusted(inner, history, read.effects, read.off, read.cycle,
                                self.name or self.inner.name)
@@ -144,6 +146,7 @@ class _CalendarReading:
     cycle: MonthCycle | None
     normalised: pd.Series
     at_recent_level: pd.Series
+    gone_quiet: bool  # the recent level shift is to (almost) nothing
 
 
 # Every candidate of a backtest fits the same fold histories: reading their calendar is
@@ -167,10 +170,10 @@ def _read_calendar(history: History) -> _CalendarReading:
         cycle = _month_cycle(daily, (kinds == NORMAL) & whole & ~(ratio < 1))
         normalised = _normalised_history(history, day_of, ratio, cycle)
         ordinary = (kinds == NORMAL) & ratio.isna() & whole
-        at_level = _at_recent_level(normalised, day_of, ordinary)
+        at_level, gone_quiet = _at_recent_level(normalised, day_of, ordinary)
         if not history.freq.is_intraday:  # intraday, opening hours read their own changes
             at_level = _at_weekday_levels(at_level, day_of, ordinary)
-        reading = _CalendarReading(effects, off, cycle, normalised, at_level)
+        reading = _CalendarReading(effects, off, cycle, normalised, at_level, gone_quiet)
         _READINGS.put(key, reading)
     return reading
 
@@ -215,14 +218,16 @@ def _at_weekday_levels(values: pd.Series, day_of: pd.DatetimeIndex, ordinary: pd
 
 
 def _at_recent_level(values: pd.Series, day_of: pd.DatetimeIndex, ordinary: pd.Series
-                     ) -> pd.Series:
+                     ) -> tuple[pd.Series, bool]:
     """`values` with the days before a recent level shift moved to the new level, so every
-    model (an 8-week average too) forecasts from where the queue is now."""
+    model (an 8-week average too) forecasts from where the queue is now; and whether the
+    new level is (almost) nothing."""
     daily, measured = _daily_measure(values, day_of, ordinary)
     shift = recent_level_shift(daily, measured)
     if shift is None:
-        return values
-    return values.where(np.asarray(day_of >= shift.start), values * shift.factor)
+        return values, False
+    moved = values.where(np.asarray(day_of >= shift.start), values * shift.factor)
+    return moved, shift.factor < COLLAPSE
 
 
 def _normalised_history(history: History, day_of: pd.DatetimeIndex, ratio: pd.Series,

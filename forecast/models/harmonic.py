@@ -117,6 +117,8 @@ def _weekday_shifts(residual: np.ndarray, weight: np.ndarray, weekday: np.ndarra
     r, w, day = residual[recent], weight[recent], weekday[recent]
     overall = float(np.average(r, weights=w))
     shifts = np.zeros(7)
+    if scale <= 0:  # a curve through every day (a queue with no contact at all)
+        return shifts
     for d in range(7):
         own = r[day == d] - overall
         best_z = WEEKDAY_SHIFT_Z

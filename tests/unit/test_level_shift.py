@@ -9,6 +9,7 @@ import pytest
 from forecast.level_shift import recent_level_shift
 from forecast.models.adjusted import CalendarAdjusted
 from forecast.models.naive import WeekAverage
+from forecast.models.registry import build_model
 from forecast.models.split import DailySplit
 from forecast.openhours import prepare_history
 from forecast.series import LEVELS, Freq, SeriesKey
@@ -129,3 +130,13 @@ def test_a_lull_the_same_weeks_a_year_before_is_the_season_not_a_level() -> None
     new = pd.Series(rng.poisson(base * np.where(stepped_now, 0.6, 1.0)).astype(float), index=days)
     shift = recent_level_shift(new, every_day)
     assert shift is not None and shift.factor == pytest.approx(0.6, rel=0.1)
+
+
+def test_a_category_gone_quiet_is_forecast_quiet_by_models_of_the_year_too() -> None:
+    days = pd.date_range("2022-01-03", "2023-12-31", freq="D")
+    mean = 100.0 * WEEKLY[days.day_of_week] * np.where(days >= "2023-12-10", 0.0, 1.0)
+    counts = pd.Series(np.random.default_rng(4).poisson(mean).astype(float), index=days)
+    history, _ = prepare_history(counts, SeriesKey("retired", ""), Freq.DAILY)
+    for name in ("week_average_yoy", "ets_yoy", "harmonic"):
+        forecast = build_model(name, Freq.DAILY, horizon=28).fit(history).predict(28, LEVELS)
+        assert forecast.mean.sum() < 28, name  # under one contact a day, not ~90

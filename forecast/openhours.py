@@ -22,6 +22,7 @@ from forecast.calendar import Event, holiday_names
 from forecast.series import Forecast, Freq, History, SeriesKey, make_forecast
 
 OPEN_LOOKBACK_WEEKS = 8
+CLOSED_EVIDENCE = 3.0  # expected contacts a weekday read as closed went without (P(0) < 5%)
 _LATE_SHARE = 0.05
 _BUSY_SLOT = 5.0  # mean contacts per week in a slot whose opening or closing marks new hours
 _MIN_WEEKS_EACH_SIDE = 2
@@ -79,8 +80,25 @@ def learn_open_hours(y: pd.Series, freq: Freq) -> OpenHours:
     if unseen and positive.any():
         by_day = positive.reshape(7, freq.per_day)
         by_day[unseen] = by_day.any(axis=0)
+    if freq is Freq.DAILY:
+        positive = _closed_where_telling(recent, positive)
     return OpenHours(freq=freq, open_slots=positive,
                      stray=stray_rates(y, freq, positive))
+
+
+def _closed_where_telling(recent: pd.Series, positive: np.ndarray) -> np.ndarray:
+    """Daily weekdays without a contact stay open unless the queue is busy enough that
+    their empty weeks tell: at the open weekdays' rate they would have had
+    `CLOSED_EVIDENCE` contacts or more (a quiet queue's empty Sundays are chance)."""
+    if not positive.any():
+        return positive
+    values = recent.to_numpy(dtype=float)
+    weekday = np.asarray(pd.DatetimeIndex(recent.index).day_of_week)
+    seen = np.isfinite(values)
+    rate = float(values[seen & positive[weekday]].mean())
+    days_seen = np.bincount(weekday[seen], minlength=7)  # a weekday never sent stays shut
+    return np.asarray(positive | ((days_seen > 0) & (rate * days_seen < CLOSED_EVIDENCE)),
+                      dtype=bool)
 
 
 def stray_rates(y: pd.Series, freq: Freq, open_slots: np.ndarray) -> np.ndarray:

@@ -40,6 +40,18 @@ def test_a_weekday_skipped_by_the_export_stays_closed() -> None:
     assert open_[:5].all() and not open_[5:].any()
 
 
+def test_empty_weekdays_of_a_quiet_queue_are_chance_not_closures() -> None:
+    days = pd.date_range("2026-01-05", periods=8 * 7)
+    weekday = np.asarray(days.day_of_week)
+    quiet = pd.Series(np.random.default_rng(5).poisson(0.25, len(days)).astype(float),
+                      index=days)
+    assert quiet[weekday == 2].sum() == 0  # no contact on eight Wednesdays in a row
+    assert learn_open_hours(quiet, Freq.DAILY).open_slots.all()
+    busy = pd.Series(np.where(weekday < 5, 4.0, 0.0), index=days)
+    open_ = learn_open_hours(busy, Freq.DAILY).open_slots
+    assert open_[:5].all() and not open_[5:].any()  # 8 empty Saturdays at 4 a day: shut
+
+
 def test_a_queue_starts_on_its_first_day_with_a_contact() -> None:
     stamps = pd.date_range("2026-03-02", periods=10 * 24, freq="h")
     counts = pd.Series(np.where(stamps >= pd.Timestamp("2026-03-05 10:00"), 3.0, 0.0),

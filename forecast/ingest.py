@@ -143,19 +143,24 @@ _REGIONS = ("Europe", "America", "Asia", "Australia", "Pacific", "Africa", "Atla
             "Indian", "Antarctica")
 
 
-def on_zone_clock(rows: pd.DataFrame, zone: object, *, intervals: int | None = None
-                  ) -> pd.DataFrame:
+def on_zone_clock(rows: pd.DataFrame, zone: object, *, intervals: int | None = None,
+                  days: bool = False) -> pd.DataFrame:
     """`rows` (naive wall-clock `ts`, per `category` and `channel`) stamped on `zone`'s
     clock: the hour a spring-forward skips gets no row, the hour a fall-back repeats one
     per offset (its wall-clock forecast, each an hour's), so each series holds every real
-    interval; with `intervals`, only its first that many."""
+    interval; with `intervals`, only its first that many. Daily rows (`days`) are each
+    one day, written at its first instant (where a clock changes at midnight, too)."""
+    ts = rows["ts"]
+    if days:
+        return rows.assign(ts=ts.dt.tz_localize(zone, ambiguous=np.ones(len(ts), dtype=bool),
+                                                nonexistent="shift_forward"))
     ts = rows["ts"]
     earlier = ts.dt.tz_localize(zone, ambiguous=np.ones(len(ts), dtype=bool),
                                 nonexistent="NaT")
     later = ts.dt.tz_localize(zone, ambiguous=np.zeros(len(ts), dtype=bool),
                               nonexistent="NaT")
     repeated = earlier.notna() & (earlier != later)
-    series = rows.groupby(["category", "channel"], sort=False).ngroup()
+    series = rows.groupby(["category", "channel"], sort=False, dropna=False).ngroup()
     out = pd.concat([rows.assign(ts=earlier, _series=series),
                      rows[repeated].assign(ts=later[repeated], _series=series[repeated])])
     out = out.dropna(subset=["ts"]).sort_values(["_series", "ts"], kind="stable")

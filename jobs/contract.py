@@ -72,7 +72,8 @@ def run_forecast(args: argparse.Namespace) -> None:
                                 country=_country(args.holidays, buckets),
                                 mapper=in_input_order(executor))
     if zone is not None:
-        result = on_zone_clock(result, zone, intervals=args.horizon)
+        result = on_zone_clock(result, zone, intervals=args.horizon,
+                               days=not freq.is_intraday)
     result["ts"] = timestamp_formatter(sample_ts)(result["ts"])
     columns = CONTRACT_COLUMNS if not args.by_channel else CONTRACT_COLUMNS[:2] + ["channel"] + \
         CONTRACT_COLUMNS[2:]

@@ -208,6 +208,8 @@ def _whole_days(history: History, day_of: pd.DatetimeIndex) -> pd.Series:
     held_open.index = pd.DatetimeIndex(held_open.index)
     per_weekday = open_slots.reshape(7, history.freq.per_day).sum(axis=1)
     return held_open >= per_weekday[held_open.index.day_of_week]
+
+
 def _at_weekday_levels(values: pd.Series, day_of: pd.DatetimeIndex, ordinary: pd.Series
                        ) -> pd.Series:
     """`values` with a weekday whose own level moved against the rest of its week

@@ -11,6 +11,7 @@ import pytest
 from forecast.errors import InvalidInput
 from forecast.ingest import (
     load_inquiries,
+    on_zone_clock,
     parse_timestamps,
     read_inquiry_csv,
     source_zone,
@@ -159,3 +160,19 @@ def test_the_store_takes_stamps_across_a_clock_change_on_its_own_zone() -> None:
                 "2026-03-30T09:00:00+02:00,refund,6\n", timezone="Europe/Amsterdam")
     local = pd.DatetimeIndex(out["ts"]).tz_convert("Europe/Amsterdam")
     assert [t.hour for t in local] == [9, 9]
+
+
+def test_on_a_zone_clock_every_real_hour_and_every_day_has_one_row() -> None:
+    hours = pd.DataFrame({"ts": pd.date_range("2024-10-27", periods=5, freq="h"),
+                          "category": "b", "channel": None, "yhat": 1.0})
+    real = on_zone_clock(hours, "Europe/Berlin", intervals=5)["ts"]
+    assert [t.isoformat() for t in real[2:4]] == ["2024-10-27T02:00:00+02:00",
+                                                  "2024-10-27T02:00:00+01:00"]
+    assert len(real) == 5 and real.is_monotonic_increasing
+    days = pd.DataFrame({"ts": pd.date_range("2024-11-01", periods=6, freq="D"),
+                         "category": "a", "channel": ""})
+    havana = on_zone_clock(days, "America/Havana", days=True)["ts"]  # midnight repeats
+    assert havana.dt.date.tolist() == days["ts"].dt.date.tolist()
+    santiago = on_zone_clock(days.assign(ts=pd.date_range("2024-09-05", periods=6)),
+                             "America/Santiago", days=True)["ts"]  # midnight skipped
+    assert santiago.dt.day.tolist() == [5, 6, 7, 8, 9, 10]

@@ -63,7 +63,15 @@ class OpenHours:
 
 
 def learn_open_hours(y: pd.Series, freq: Freq) -> OpenHours:
-    """A slot is open if it saw a positive count in the last few weeks of observations.
+    """The weekly slots open of late (`open_slots`), and the contacts the others may still
+    get (`stray_rates`)."""
+    positive = open_slots(y, freq)
+    return OpenHours(freq=freq, open_slots=positive, stray=stray_rates(y, freq, positive))
+
+
+def open_slots(y: pd.Series, freq: Freq) -> np.ndarray:
+    """Per weekly slot, whether it is open: it saw a positive count in the last few weeks
+    of observations.
 
     A weekday the history has not reached yet (under a week of data) is not known to be
     closed: it opens like the weekdays seen (daily: open; intraday: at the times of day
@@ -82,8 +90,7 @@ def learn_open_hours(y: pd.Series, freq: Freq) -> OpenHours:
         by_day[unseen] = by_day.any(axis=0)
     if freq is Freq.DAILY:
         positive = _closed_where_telling(recent, positive)
-    return OpenHours(freq=freq, open_slots=positive,
-                     stray=stray_rates(y, freq, positive))
+    return positive
 
 
 def _closed_where_telling(recent: pd.Series, positive: np.ndarray) -> np.ndarray:

@@ -27,7 +27,7 @@ from forecast.day_effects import (
 from forecast.level_shift import COLLAPSE, recent_level_shift
 from forecast.models.base import Fitted, Forecaster
 from forecast.month_cycle import MonthCycle, month_cycle
-from forecast.openhours import learn_open_hours, weekly_slot
+from forecast.openhours import open_slots, weekly_slot
 from forecast.series import LEVELS, Forecast, History, make_forecast
 from forecast.weekday_shift import at_current_weekday_levels, recent_weekday_shifts
 
@@ -202,11 +202,11 @@ def _whole_days(history: History, day_of: pd.DatetimeIndex) -> pd.Series:
     days = pd.DatetimeIndex(day_of)
     if not history.freq.is_intraday:
         return pd.Series(True, index=days.unique())
-    open_slots = learn_open_hours(history.y, history.freq).open_slots
-    held = pd.Series(open_slots[weekly_slot(index, history.freq)], index=days)
+    is_open = open_slots(history.y, history.freq)
+    held = pd.Series(is_open[weekly_slot(index, history.freq)], index=days)
     held_open = held.groupby(level=0).sum()
     held_open.index = pd.DatetimeIndex(held_open.index)
-    per_weekday = open_slots.reshape(7, history.freq.per_day).sum(axis=1)
+    per_weekday = is_open.reshape(7, history.freq.per_day).sum(axis=1)
     return held_open >= per_weekday[held_open.index.day_of_week]
 
 

@@ -51,6 +51,10 @@ def _tail_probs(level: int) -> tuple[float, float]:
     return round(alpha, 6), round(1 - alpha, 6)
 
 
+def _all_tail_probs(levels: tuple[int, ...]) -> list[float]:
+    return sorted({p for level in levels for p in _tail_probs(level)})
+
+
 def fit_error_scale(
     actual: np.ndarray, predicted: np.ndarray, levels: tuple[int, ...] = LEVELS
 ) -> ErrorScale:
@@ -61,18 +65,17 @@ def fit_error_scale(
     actual, predicted = actual[keep], predicted[keep]
     if len(actual) < 8:
         return counting_error_scale(levels)
-    probs = sorted({p for level in levels for p in _tail_probs(level)})
     power = _estimate_power(actual, predicted)
     scaled = (actual - predicted) / np.maximum(predicted, 1.0) ** power
-    quantiles = {p: float(np.quantile(scaled, p)) for p in probs}
+    quantiles = {p: float(np.quantile(scaled, p)) for p in _all_tail_probs(levels)}
     return ErrorScale(power=power, quantiles=quantiles)
 
 
 def counting_error_scale(levels: tuple[int, ...] = LEVELS) -> ErrorScale:
     """A count's own noise (normal quantiles of a Poisson's spread), where no residuals
     read it: a handful of points, or a level read from one day."""
-    probs = sorted({p for level in levels for p in _tail_probs(level)})
-    return ErrorScale(power=0.5, quantiles={p: float(stats.norm.ppf(p)) for p in probs})
+    return ErrorScale(power=0.5, quantiles={p: float(stats.norm.ppf(p))
+                                            for p in _all_tail_probs(levels)})
 
 
 def _estimate_power(actual: np.ndarray, predicted: np.ndarray) -> float:

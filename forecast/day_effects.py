@@ -115,7 +115,23 @@ def learn_day_effects(daily: pd.Series, kinds: pd.Series, whole: pd.Series | Non
     lone = surges | outages
     ratio[(kinds == NORMAL) & ~lone] = np.nan
     own = _without_days_lent_to_breaks(ratio, kinds)
-    known = own.dropna()
+    by_kind, raw = _effects_by_kind(own.dropna(), kinds)
+    # Closing on a holiday is a decision per holiday and does not carry over to others
+    # (a bank's call center closes on Labor Day and works Columbus Day); the dip on
+    # holidays the queue stayed open does.
+    open_holidays = [by_kind[k] for k, r in raw.items()
+                     if is_holiday_kind(k) and r >= MIN_RATIO_TO_RESCALE]
+    pooled = float(np.median(open_holidays)) if open_holidays else 1.0
+    closures = {k for k, r in raw.items() if r < MIN_RATIO_TO_RESCALE}
+    week_level = week_level_effects(daily, kinds, own, reference,
+                                    ordinary=normal & ~lone, closures=closures)
+    return DayEffects(by_kind=by_kind, unseen_holiday=pooled, week_level=week_level), ratio
+
+
+def _effects_by_kind(known: pd.Series, kinds: pd.Series
+                     ) -> tuple[dict[str, float], dict[str, float]]:
+    """From the `known` ratios of special days: the shrunk effect per family and per kind,
+    and each kind's raw median ratio."""
     known_kinds = kinds.reindex(known.index).astype(str)
     grouped = known_kinds.str.contains(":") & ~known_kinds.str.startswith(f"{EVENT}:")
     by_kind: dict[str, float] = {}
@@ -129,16 +145,7 @@ def learn_day_effects(daily: pd.Series, kinds: pd.Series, whole: pd.Series | Non
         closure = raw[kind] < MIN_RATIO_TO_RESCALE
         prior = by_kind.get(kind_family(kind), 1.0) if kind_family(kind) != kind else 1.0
         by_kind[kind] = raw[kind] if closure else shrunk_effect(median, n, towards=prior)
-    # Closing on a holiday is a decision per holiday and does not carry over to others
-    # (a bank's call center closes on Labor Day and works Columbus Day); the dip on
-    # holidays the queue stayed open does.
-    open_holidays = [by_kind[k] for k, r in raw.items()
-                     if is_holiday_kind(k) and r >= MIN_RATIO_TO_RESCALE]
-    pooled = float(np.median(open_holidays)) if open_holidays else 1.0
-    closures = {k for k, r in raw.items() if r < MIN_RATIO_TO_RESCALE}
-    week_level = week_level_effects(daily, kinds, own, reference,
-                                    ordinary=normal & ~lone, closures=closures)
-    return DayEffects(by_kind=by_kind, unseen_holiday=pooled, week_level=week_level), ratio
+    return by_kind, raw
 
 
 def _without_days_lent_to_breaks(ratio: pd.Series, kinds: pd.Series) -> pd.Series:

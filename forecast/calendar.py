@@ -132,6 +132,29 @@ def _holiday_table(code: str, first_year: int, last_year: int) -> _HolidayTable:
     return _HolidayTable({day: _canonical_name(name) for day, name in found.items()}, worked)
 
 
+# Public holidays that most businesses of a country work through, read from its stock
+# exchange's calendar: the New York Stock Exchange trades on Columbus Day and Veterans
+# Day, and so do most US call centers. Only where the exchange follows the national
+# holidays: Europe's follow the TARGET2 calendar (Frankfurt trades on Ascension Day).
+_EXCHANGE_OF = {"US": "XNYS"}
+
+
+@lru_cache(maxsize=64)
+def commonly_worked_holidays(code: str | None) -> frozenset[str]:
+    """Canonical names of `code`'s holidays that its businesses mostly work through."""
+    country = (code or "").upper()
+    exchange = _EXCHANGE_OF.get(country.partition("-")[0])
+    if exchange is None:
+        return frozenset()
+    years = range(2005, 2031)
+    closed_days = set(holidays.financial_holidays(exchange, years=years))
+    dates_by_name: dict[str, list[date]] = {}
+    for day, name in _holiday_table(country, years[0], years[-1]).names.items():
+        dates_by_name.setdefault(name, []).append(day)
+    return frozenset(name for name, days in dates_by_name.items()
+                     if sum(day in closed_days for day in days) <= len(days) / 2)
+
+
 def check_country(code: str) -> str:
     """The code upper-cased and trimmed, when the holidays package knows the country and
     its subdivision, if one is given as in ISO 3166-2 (`DE-BY`, `US-CA`); else

@@ -47,10 +47,17 @@ class DayEffects:
     # Where this queue's open holidays run at a level of their own whatever the weekday
     # (forecast.holiday_level), their effects on the week's mean day.
     week_level: WeekLevelEffects | None = None
+    # Where the queue closed on every holiday it met on a working day: the holidays it has
+    # not met yet close too, except those of `commonly_worked` (forecast.calendar).
+    unseen_closed: bool = False
+    commonly_worked: frozenset[str] = frozenset()
 
     def factor(self, kind: str, weekday: int | None = None) -> float:
         """The multiplier on a normal day's forecast for a day of `kind` (on `weekday`,
         Monday = 0, where holidays are read on the week's level)."""
+        if (self.unseen_closed and is_holiday_kind(kind) and kind not in self.by_kind
+                and kind not in self.commonly_worked):
+            return 0.0
         if weekday is not None and self.week_level is not None:
             effect = self._week_level_effect(self.week_level, kind)
             factor = self.week_level.factor(effect, weekday) if effect is not None else None
@@ -87,11 +94,14 @@ def off_weekdays(daily: pd.Series) -> tuple[int, ...]:
     return tuple(int(d) for d in means.index if means[d] < means.median() * 2 / 3)
 
 
-def learn_day_effects(daily: pd.Series, kinds: pd.Series, whole: pd.Series | None = None
+def learn_day_effects(daily: pd.Series, kinds: pd.Series, whole: pd.Series | None = None,
+                      commonly_worked: frozenset[str] = frozenset()
                       ) -> tuple[DayEffects, pd.Series]:
     """Effects per kind from daily totals, and each special day's (and lone surge's or
     outage's) own ratio to a normal day (NaN on ordinary days). Days not `whole` (an
     intraday history's first or last day, cut short) are neither yardsticks nor read.
+    Holidays not met yet are read as the holidays met: closed where every one of two or
+    more was a closure (but `commonly_worked` ones), else at the open ones' median.
 
     A family's effect (all `post_holiday_1` days) is shrunk towards normal by its count of
     days, n/(n+1); a kind of that family (`post_holiday_1:Chuseok`) is shrunk towards the
@@ -100,11 +110,12 @@ def learn_day_effects(daily: pd.Series, kinds: pd.Series, whole: pd.Series | Non
     cut_short = ~whole if whole is not None else pd.Series(False, index=daily.index)
     normal = (kinds == NORMAL) & ~cut_short
     ratio, reference = ratio_to_neighbouring_weeks(daily, normal)
-    ratio[cut_short] = np.nan
+    unread = cut_short | _on_days_off(reference, normal)
+    ratio[unread] = np.nan
     outages = _outages(daily, ratio, reference)
     if outages.any():  # an empty day is no yardstick for the days around it
         ratio, reference = ratio_to_neighbouring_weeks(daily, normal & ~outages)
-        ratio[cut_short] = np.nan
+        ratio[unread] = np.nan
     # A surge stands out from its weekday over four weeks either side, not only from the
     # nearest: one empty neighbour (a holiday, a broken export) is no yardstick.
     wide = same_weekday_median(daily, normal & ~outages, _SURGE_WEEKS)
@@ -116,16 +127,28 @@ def learn_day_effects(daily: pd.Series, kinds: pd.Series, whole: pd.Series | Non
     ratio[(kinds == NORMAL) & ~lone] = np.nan
     own = _without_days_lent_to_breaks(ratio, kinds)
     by_kind, raw = _effects_by_kind(own.dropna(), kinds)
-    # Closing on a holiday is a decision per holiday and does not carry over to others
-    # (a bank's call center closes on Labor Day and works Columbus Day); the dip on
-    # holidays the queue stayed open does.
+    # A queue that closed on every holiday it met closes on the next one (a bank in
+    # Israel met Pesach and Shavuot, not Rosh Hashanah yet); one that worked some holidays
+    # decides per holiday, and the dip on those it worked carries over.
+    met = [r for k, r in raw.items() if is_holiday_kind(k)]
     open_holidays = [by_kind[k] for k, r in raw.items()
                      if is_holiday_kind(k) and r >= MIN_RATIO_TO_RESCALE]
     pooled = float(np.median(open_holidays)) if open_holidays else 1.0
     closures = {k for k, r in raw.items() if r < MIN_RATIO_TO_RESCALE}
     week_level = week_level_effects(daily, kinds, own, reference,
                                     ordinary=normal & ~lone, closures=closures)
-    return DayEffects(by_kind=by_kind, unseen_holiday=pooled, week_level=week_level), ratio
+    return DayEffects(by_kind=by_kind, unseen_holiday=pooled, week_level=week_level,
+                      unseen_closed=len(met) >= 2 and not open_holidays,
+                      commonly_worked=commonly_worked), ratio
+
+
+def _on_days_off(reference: pd.Series, normal: pd.Series) -> pd.Series:
+    """Days whose weekday the queue (almost) never works around them: a holiday on a
+    Sunday of a queue shut on Sundays tells nothing of the holiday (0 against 0)."""
+    typical = reference[normal].median()
+    if not np.isfinite(typical) or typical <= 0:
+        return pd.Series(False, index=reference.index)
+    return reference < min(MIN_RATIO_TO_RESCALE * typical, 1.0)
 
 
 def _effects_by_kind(known: pd.Series, kinds: pd.Series

@@ -9,6 +9,9 @@ eight weeks before it; the shift is the ratio of the sums. It counts when it is:
 - on the same side on most days after it, in the later half of them at least half as
   far out as in the earlier, and in the last week at least half as far as over all (a
   campaign that ended, a monthly peak fading, is not a new level);
+- not wearing off: neither the later half nor the last week or fortnight surely
+  (`FADING_Z` standard errors) falling back (an incident's tickets, tripled and
+  halving every few days, are still up half at the end, but go on falling);
 - read against weeks of one level (their halves, and their last two weeks against the
   rest: a step further back, inside them, is not a new one).
 A queue gone silent counts after two weeks, not one (a closure, a broken export); a step
@@ -38,6 +41,7 @@ REFERENCE_WEEKS = 8
 MIN_REFERENCE_DAYS = 14
 SHIFT_Z = 4.5
 MIN_CHANGE = 0.2  # |log ratio|: about +22% or -18%
+FADING_Z = 2.5  # standard errors: later days surely nearer the old level, a shock wearing off
 MIN_AGREEMENT = 0.8  # share of the days after on the side of the shift
 COLLAPSE = 0.15  # a level this low (a category no longer used) needs two weeks to count
 COLLAPSE_DAYS = 14
@@ -128,6 +132,12 @@ class _Candidates:
         self.later_change = _nanmean(np.where(later, outward, np.nan), 1)
         self.earlier_change = _nanmean(np.where(after & ~later, outward, np.nan), 1)
         fortnight = after & (tail >= n - COLLAPSE_DAYS)[None, :]
+        # How surely the days after fall back, in standard errors: later half against
+        # earlier, and the slope over the last week and over the last fortnight.
+        halves = np.sqrt(1.0 / np.maximum(self.days // 2, 1)
+                         + 1.0 / np.maximum(self.days - self.days // 2, 1))
+        self.fading = np.fmax((self.earlier_change - self.later_change) / halves, -np.fmin(
+            _slope_over(outward, last_week, tail), _slope_over(outward, fortnight, tail))) / spread
         self.silent_week = _ratio_over(obs, exp, last_week) < COLLAPSE
         self.silent_fortnight = (_ratio_over(obs, exp, fortnight) < COLLAPSE) & (
             n - starts >= COLLAPSE_DAYS)
@@ -143,6 +153,7 @@ class _Candidates:
                 & (self.agreement >= MIN_AGREEMENT)
                 & (np.nan_to_num(self.last_week_change) >= 0.5 * size)
                 & (np.nan_to_num(self.later_change) >= 0.5 * np.nan_to_num(self.earlier_change))
+                & ((np.nan_to_num(self.fading) < FADING_Z) | self.silent_week)
                 & (np.nan_to_num(self.drift) <= 0.5 * size)
                 & (~self.silent_week | self.silent_fortnight), dtype=bool)
 
@@ -161,6 +172,17 @@ def _reference_weeks(values: npt.NDArray[np.float64], starts: npt.NDArray[np.int
     read = np.isfinite(weeks) & (np.nan_to_num(reference) > 0)
     noise = np.where(read, _log_ratio(np.nan_to_num(weeks), np.nan_to_num(reference)), np.nan)
     return typical, noise
+
+
+def _slope_over(change: npt.NDArray[np.float64], mask: npt.NDArray[np.bool_],
+                day: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+    """Per row, the least-squares slope of `change` over the days in `mask`, in standard
+    errors of a slope through days of unit noise (negative: falling)."""
+    when = np.where(mask, day[None, :].astype(float), np.nan)
+    centred = np.nan_to_num(when - _nanmean(when, 1)[:, None])
+    with np.errstate(all="ignore"):
+        return np.asarray((centred * np.where(mask, change, 0.0)).sum(axis=1)
+                          / np.sqrt((centred**2).sum(axis=1)), dtype=float)
 
 
 def _drift(noise: npt.NDArray[np.float64], weeks: int) -> npt.NDArray[np.float64]:

@@ -17,7 +17,7 @@ from typing import Generic, TypeVar
 import numpy as np
 import pandas as pd
 
-from forecast.calendar import NORMAL, Event, day_kinds, normalise_day
+from forecast.calendar import NORMAL, Event, commonly_worked_holidays, day_kinds, normalise_day
 from forecast.day_effects import (
     MIN_RATIO_TO_RESCALE,
     DayEffects,
@@ -164,7 +164,8 @@ def _read_calendar(history: History) -> _CalendarReading:
         whole = _whole_days(history, day_of)
         off = off_weekdays(daily)
         kinds = history_day_kinds(history, pd.DatetimeIndex(daily.index), off)
-        effects, ratio = learn_day_effects(daily, kinds, whole)
+        effects, ratio = learn_day_effects(daily, kinds, whole,
+                                           commonly_worked_holidays(history.country))
         # A month's rush on the same day every month reads as a lone surge where it is
         # twice its neighbours; the cycle reads those days too (not outages).
         cycle = _month_cycle(daily, (kinds == NORMAL) & whole & ~(ratio < 1))

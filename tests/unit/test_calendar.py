@@ -9,6 +9,7 @@ import pytest
 from forecast.alert_check import AlertConfig, explain_days
 from forecast.calendar import (
     check_country,
+    commonly_worked_holidays,
     day_kinds,
     describe_kind,
     holidays_inside_other_breaks,
@@ -232,3 +233,41 @@ def test_a_day_inside_a_cluster_of_holidays_still_has_a_reference() -> None:
     ratio, reference = ratio_to_neighbouring_weeks(daily, normal)
     assert reference[monday] == 100.0
     assert ratio[monday] < 0.01
+
+
+def _closed_on_holidays(first: str, last: str, country: str) -> tuple[pd.Series, pd.Series]:
+    """Daily totals of a weekday-only queue shut on every public holiday of `country`."""
+    days = pd.date_range(first, last, freq="D")
+    kinds = day_kinds(days, country, off_weekdays=(5, 6))
+    daily = pd.Series(np.where(days.day_of_week < 5, 100.0, 0.0), index=days)
+    daily[kinds.map(is_holiday_kind).to_numpy(dtype=bool)] = 0.0
+    return daily, kinds
+
+
+def test_a_holiday_on_a_weekday_never_worked_is_not_read_as_open() -> None:
+    # Christmas 2022 fell on a Sunday (the queue's day off) and was observed on Tuesday.
+    daily, kinds = _closed_on_holidays("2022-10-03", "2023-01-29", "GB")
+    effects, ratio = learn_day_effects(daily, kinds)
+    assert np.isnan(ratio["2022-12-25"])
+    assert effects.factor("Christmas Day") < 0.01  # read on the Tuesday only: shut
+
+
+def test_holidays_not_met_yet_close_where_every_holiday_met_did() -> None:
+    daily, kinds = _closed_on_holidays("2024-01-08", "2024-09-27", "DE")
+    effects, _ = learn_day_effects(daily, kinds)
+    assert effects.factor("Christmas Day") == 0.0  # met none yet: closed like the others
+    # One worked holiday: closing is decided per holiday again.
+    daily["2024-05-01"] = 80.0
+    effects, _ = learn_day_effects(daily, kinds)
+    assert effects.factor("Christmas Day") == pytest.approx(effects.factor("Labor Day"))
+    assert effects.factor("Christmas Day") > 0.5
+
+
+def test_holidays_most_businesses_work_through_stay_open_when_unseen() -> None:
+    daily, kinds = _closed_on_holidays("2024-01-08", "2024-09-27", "US")
+    worked = commonly_worked_holidays("US")
+    assert {"Columbus Day", "Veterans Day"} <= worked and "Thanksgiving Day" not in worked
+    effects, _ = learn_day_effects(daily, kinds, commonly_worked=worked)
+    assert effects.factor("Thanksgiving Day") == 0.0
+    assert effects.factor("Columbus Day") == 1.0
+    assert commonly_worked_holidays("DE") == frozenset()

@@ -64,6 +64,16 @@ def test_a_peak_fading_over_the_last_days_is_not_a_new_level() -> None:
         assert recent_level_shift(counts(seed, factor=fading), EVERY_DAY) is None
 
 
+@pytest.mark.parametrize(("since", "half_life"), [(7, 3.0), (14, 7.0), (21, 7.0)])
+def test_a_shock_wearing_off_is_not_a_new_level(since: int, half_life: float) -> None:
+    # An incident tripled the volume `since` days before the end, halving back every
+    # `half_life` days: still up 40-70% at the end, but no step.
+    age = np.arange(len(INDEX)) - (len(INDEX) - since)
+    shock = np.where(age >= 0, 1 + 2 * 0.5 ** (np.maximum(age, 0) / half_life), 1.0)
+    for seed in range(5):
+        assert recent_level_shift(counts(seed, level=200.0, factor=shock), EVERY_DAY) is None
+
+
 def test_a_step_older_than_the_weeks_read_is_not_found_again() -> None:
     for seed in range(5):
         shift = recent_level_shift(counts(seed, factor=stepped(70, 1.6)), EVERY_DAY)

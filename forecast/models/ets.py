@@ -58,6 +58,8 @@ class Ets:
 
     name: str = "ets"
     max_horizon: int = 5000
+    # Off under a year-over-year index, which carries the season's climb itself.
+    trend: bool = True
 
     def fit(self, history: History) -> _FittedEts:
         season = history.freq.season_length
@@ -67,7 +69,7 @@ class Ets:
         logged = without_empty_days(
             without_isolated_outliers(np.log1p(np.maximum(values, 0.0)), season), season)
         # Under four seasons a trend is mostly noise: level and season only.
-        trended = len(values) >= TREND_MIN_SEASONS * season
+        trended = self.trend and len(values) >= TREND_MIN_SEASONS * season
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             model = ExponentialSmoothing(

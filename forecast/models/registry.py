@@ -76,8 +76,8 @@ MODELS: dict[str, Builder] = {
     "week_average_yoy": lambda _f, _h: CalendarAdjusted(
         YearlyAdjusted(WeekAverage(weeks=8)), name="week_average_yoy", follow_level_shifts=False),
     "ets_yoy": lambda freq, _h: CalendarAdjusted(
-        YearlyAdjusted(DailySplit(Ets()) if freq.is_intraday else Ets()), name="ets_yoy",
-        follow_level_shifts=False),
+        YearlyAdjusted(DailySplit(Ets(trend=False)) if freq.is_intraday else Ets(trend=False)),
+        name="ets_yoy", follow_level_shifts=False),
     "seasonal_naive_cal": lambda _f, _h: CalendarAdjusted(SeasonalNaive(),
                                                           name="seasonal_naive_cal"),
     "week_average_cal": lambda _f, _h: CalendarAdjusted(WeekAverage(weeks=8),

@@ -24,6 +24,7 @@ from forecast.day_effects import (
     learn_day_effects,
     off_weekdays,
 )
+from forecast.day_shapes import DayShapes, learn_day_shapes, reshape
 from forecast.level_shift import COLLAPSE, recent_level_shift
 from forecast.models.base import Fitted, Forecaster
 from forecast.month_cycle import MonthCycle, month_cycle
@@ -97,6 +98,7 @@ class _FittedAdjusted:
     effects: DayEffects
     off: tuple[int, ...]
     cycle: MonthCycle | None
+    shapes: DayShapes
     name: str
 
     def predict(self, horizon: int, levels: tuple[int, ...] = LEVELS) -> Forecast:
@@ -110,8 +112,14 @@ class _FittedAdjusted:
         factor = factor_by_day.reindex(days).to_numpy()
         if self.cycle is not None:
             factor = factor * self.cycle.factor(days)
+        mean = base.mean * factor
+        shaped = self.shapes.multipliers(unique_days, kinds)
+        if shaped:  # a special day's own hours: the eve shut at 14:00
+            reshaped = reshape(mean, base.ds, days, shaped, self.history.freq)
+            factor = factor * np.divide(reshaped, mean, out=np.zeros_like(mean), where=mean > 0)
+            mean = reshaped
         bounds = {lvl: (lo * factor, hi * factor) for lvl, (lo, hi) in base.bounds.items()}
-        return make_forecast(base.ds, base.mean * factor, bounds, self.name)
+        return make_forecast(base.ds, mean, bounds, self.name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +140,7 @@ class CalendarAdjusted:
         cleaned = read.at_recent_level if follows else read.normalised
         inner = self.inner.fit(replace(history, y=cleaned))
         return _FittedAdjusted(inner, history, read.effects, read.off, read.cycle,
-                               self.name or self.inner.name)
+                               read.shapes, self.name or self.inner.name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +152,7 @@ class _CalendarReading:
     effects: DayEffects
     off: tuple[int, ...]
     cycle: MonthCycle | None
+    shapes: DayShapes
     normalised: pd.Series
     at_recent_level: pd.Series
     gone_quiet: bool  # the recent level shift is to (almost) nothing
@@ -169,12 +178,18 @@ def _read_calendar(history: History) -> _CalendarReading:
         # A month's rush on the same day every month reads as a lone surge where it is
         # twice its neighbours; the cycle reads those days too (not outages).
         cycle = _month_cycle(daily, (kinds == NORMAL) & whole & ~(ratio < 1))
+        shapes = learn_day_shapes(history.y, history.freq, day_of, kinds, whole)
         normalised = _normalised_history(history, day_of, ratio, cycle)
+        shaped_days = list(shapes.multipliers(pd.DatetimeIndex(daily.index), kinds))
+        if shaped_days:
+            normalised = pd.Series(shapes.as_normal_days(
+                normalised.to_numpy(), pd.DatetimeIndex(history.y.index), day_of, shaped_days),
+                index=normalised.index, name=normalised.name)
         ordinary = (kinds == NORMAL) & ratio.isna() & whole
         at_level, gone_quiet = _at_recent_level(normalised, day_of, ordinary)
         if not history.freq.is_intraday:  # intraday, opening hours read their own changes
             at_level = _at_weekday_levels(at_level, day_of, ordinary)
-        reading = _CalendarReading(effects, off, cycle, normalised, at_level, gone_quiet)
+        reading = _CalendarReading(effects, off, cycle, shapes, normalised, at_level, gone_quiet)
         _READINGS.put(key, reading)
     return reading
 

@@ -25,6 +25,7 @@ WEEKS = 12
 MIN_RUN = 3
 SHIFT_Z = 8.0
 MIN_CHANGE = 0.2  # |log change|: about +22% or -18%
+REOPENED = 1 / 0.15  # a weekday this many times busier than before had been shut
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,12 +64,21 @@ def recent_weekday_shifts(daily: pd.Series, ordinary: pd.Series) -> list[Weekday
 def at_current_weekday_levels(values: pd.Series, day_of: pd.DatetimeIndex,
                               shifts: list[WeekdayShift]) -> pd.Series:
     """`values` (stamped on `day_of` days) with each shifted weekday's earlier days scaled
-    to its current level."""
+    to its current level. A weekday opened after being shut (a factor of `REOPENED` or
+    more: nothing to scale) takes, on each earlier day, the mean of its days since at the
+    same time of day (intraday) or day (daily)."""
     scaled = values.to_numpy(dtype=float, copy=True)
     weekday = np.asarray(day_of.day_of_week)
+    stamps = pd.DatetimeIndex(values.index)
+    time_of_day = np.asarray(stamps - stamps.normalize())
     for shift in shifts:
         earlier = (weekday == shift.weekday) & np.asarray(day_of < shift.start)
-        scaled[earlier] *= shift.factor
+        if shift.factor < REOPENED:
+            scaled[earlier] *= shift.factor
+            continue
+        since = (weekday == shift.weekday) & np.asarray(day_of >= shift.start)
+        usual = pd.Series(scaled[since]).groupby(time_of_day[since]).mean()
+        scaled[earlier] = usual.reindex(time_of_day[earlier]).fillna(0.0).to_numpy()
     return pd.Series(scaled, index=values.index, name=values.name)
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from forecast.models.adjusted import CalendarAdjusted
 from forecast.models.naive import WeekAverage
+from forecast.models.split import DailySplit
 from forecast.series import Freq, History, SeriesKey
 from forecast.weekday_shift import at_current_weekday_levels, recent_weekday_shifts
 
@@ -69,3 +70,21 @@ def test_an_eight_week_average_follows_a_saturday_no_longer_served() -> None:
     # Without the weekday's shift, five of its eight Saturdays would still count: 62.
     assert forecast.mean[saturday][0] < 5.0
     assert forecast.mean[~saturday].min() > 50.0
+
+
+@pytest.mark.parametrize("freq", [Freq.DAILY, Freq.H60])
+def test_a_saturday_service_begun_is_forecast_at_its_new_level(freq: Freq) -> None:
+    # Shut on Saturdays until five weeks ago, then open 09-13 at 20 calls an hour.
+    stamps = pd.date_range("2025-01-06", periods=20 * 7 * 24, freq="h")
+    begun = stamps >= stamps[-1].normalize() - pd.Timedelta(weeks=5) + pd.Timedelta(days=1)
+    weekday_hours = (stamps.day_of_week < 5) & (stamps.hour >= 8) & (stamps.hour < 18)
+    saturday_hours = (stamps.day_of_week == 5) & (stamps.hour >= 9) & (stamps.hour < 13)
+    mean = np.where(weekday_hours, 20.0, 0.0) + np.where(saturday_hours & begun, 20.0, 0.0)
+    hourly = pd.Series(np.random.default_rng(4).poisson(mean).astype(float), index=stamps)
+    y = hourly if freq is Freq.H60 else hourly.resample("D").sum()
+    history = History(key=SeriesKey("billing", "phone"), freq=freq, y=y)
+    model = CalendarAdjusted(DailySplit(WeekAverage(weeks=8)))
+    forecast = model.fit(history).predict(7 * freq.per_day)
+    saturday = pd.DatetimeIndex(forecast.ds).day_of_week == 5
+    # Three shut Saturdays of the eight averaged would have given 50 of 80.
+    assert forecast.mean[saturday].sum() == pytest.approx(80.0, rel=0.15)

@@ -112,9 +112,10 @@ def learn_day_effects(daily: pd.Series, kinds: pd.Series, whole: pd.Series | Non
     ratio, reference = ratio_to_neighbouring_weeks(daily, normal)
     unread = cut_short | _on_days_off(reference, normal)
     ratio[unread] = np.nan
-    outages = _outages(daily, ratio, reference)
+    outages = _outages(daily, normal, ~cut_short)
     if outages.any():  # an empty day is no yardstick for the days around it
         ratio, reference = ratio_to_neighbouring_weeks(daily, normal & ~outages)
+        unread = cut_short | _on_days_off(reference, normal & ~outages)
         ratio[unread] = np.nan
     # A surge stands out from its weekday over four weeks either side, not only from the
     # nearest: one empty neighbour (a holiday, a broken export) is no yardstick.
@@ -197,27 +198,47 @@ def _surges(daily: pd.Series, ratio: pd.Series, reference: pd.Series) -> pd.Seri
     return pd.Series(out, index=daily.index)
 
 
-def _outages(daily: pd.Series, ratio: pd.Series, reference: pd.Series) -> pd.Series:
+def _outages(daily: pd.Series, normal: pd.Series, readable: pd.Series) -> pd.Series:
     """Two or more ordinary days in a row of a busy queue that fell to (almost) nothing
     and came back (a broken export, an unannounced closure): made normal, so the level
     and the weekly shape after them are learnt from the days the queue worked. A closure
-    still going on at the end or a week later (a weekday no longer served), or one every
-    year, is left as it is."""
-    low = (ratio < MIN_RATIO_TO_RESCALE) & (reference >= _MIN_OUTAGE_REFERENCE)
+    still going on at the end or on the next normal day of the same weekday after it (a
+    weekday no longer served; a holiday then tells nothing), or one every year, is left
+    as it is. Days not `readable` (cut short) are none."""
+    def too_low(neighbours: pd.Series) -> tuple[pd.Series, pd.Series]:
+        ratio, reference = ratio_to_neighbouring_weeks(daily, neighbours)
+        return readable & (ratio < MIN_RATIO_TO_RESCALE) & (
+            reference >= _MIN_OUTAGE_REFERENCE), reference
+
+    low, reference = too_low(normal)
+    if low.any():  # a long run's second week read its first as a neighbour: read again
+        more, reference = too_low(normal & ~low)
+        low |= more
     index = pd.DatetimeIndex(daily.index)
     low_days = index[low.to_numpy(dtype=bool)]
     values = daily.to_numpy(dtype=float)
     expected = reference.to_numpy(dtype=float)
-    out = np.zeros(len(index), dtype=bool)
+    is_normal = normal.to_numpy(dtype=bool)
+    n = len(index)
+    out = np.zeros(n, dtype=bool)
     for first, last in day_runs(low.to_numpy(dtype=bool)):
-        week_later = [i + 7 for i in range(first, last + 1) if i + 7 > last]
-        lasting = week_later[-1] >= len(index) or any(
-            values[j] < MIN_RATIO_TO_RESCALE * expected[j - 7] for j in week_later)
+        checks = [(i, _next_normal_same_weekday(i, last, is_normal))
+                  for i in range(max(first, last - 6), last + 1)]
+        lasting = last + 7 >= n or any(
+            values[j] < MIN_RATIO_TO_RESCALE * expected[i] for i, j in checks if j < n)
         # One empty day is most often a holiday the calendar does not know: left to the
         # models, which it barely moves; a run of them drags levels and weekly shapes.
         if last > first and not lasting and not _recurs_yearly(index[first:last + 1], low_days):
             out[first:last + 1] = True
     return pd.Series(out, index=daily.index)
+
+
+def _next_normal_same_weekday(day: int, last: int, is_normal: np.ndarray) -> int:
+    """The first normal day of `day`'s weekday after `last` (past the end if none)."""
+    later = day + 7
+    while later <= last or (later < len(is_normal) and not is_normal[later]):
+        later += 7
+    return later
 
 
 def _recurs_yearly(run: pd.DatetimeIndex, marked_days: pd.DatetimeIndex) -> bool:

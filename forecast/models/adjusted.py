@@ -91,6 +91,13 @@ def special_days(history: History, stamps: pd.DatetimeIndex) -> np.ndarray:
     return np.asarray((kinds != NORMAL).reindex(days).to_numpy(), dtype=bool)
 
 
+def broken_days(history: History) -> np.ndarray:
+    """True for stamps on a day the queue fell to (almost) nothing and came back (a broken
+    export, read by forecast.day_effects): no yardstick for a backtest either."""
+    days = normalise_day(pd.DatetimeIndex(history.y.index))
+    return np.asarray(days.isin(_read_calendar(history).outage_days), dtype=bool)
+
+
 @dataclass(frozen=True, slots=True)
 class _FittedAdjusted:
     inner: Fitted
@@ -156,6 +163,7 @@ class _CalendarReading:
     normalised: pd.Series
     at_recent_level: pd.Series
     gone_quiet: bool  # the recent level shift is to (almost) nothing
+    outage_days: pd.DatetimeIndex  # normal days read as broken exports
 
 
 # Every candidate of a backtest fits the same fold histories: reading their calendar is
@@ -189,7 +197,10 @@ def _read_calendar(history: History) -> _CalendarReading:
         at_level, gone_quiet = _at_recent_level(normalised, day_of, ordinary)
         at_level = _at_weekday_levels(at_level, day_of, ordinary,
                                       only_reopened=history.freq.is_intraday)
-        reading = _CalendarReading(effects, off, cycle, shapes, normalised, at_level, gone_quiet)
+        outages = pd.DatetimeIndex(daily.index[((kinds == NORMAL)
+                                                & (ratio < MIN_RATIO_TO_RESCALE)).to_numpy()])
+        reading = _CalendarReading(effects, off, cycle, shapes, normalised, at_level, gone_quiet,
+                                   outages)
         _READINGS.put(key, reading)
     return reading
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from forecast.backtest import Fold, Score, fold_errors
 from forecast.errors import ForecastError, InsufficientHistory
-from forecast.models.adjusted import special_days
+from forecast.models.adjusted import broken_days, special_days
 from forecast.models.base import Forecaster
 from forecast.selection import (
     CandidateBacktests,
@@ -51,7 +51,17 @@ class _FittedAuto:
         if not self.folds:
             return combined
         special = self._special(self.folds, combined)
-        return calibrated(combined, self.folds, levels, special=special, window=self.window)
+        return calibrated(combined, self._without_broken_days(self.folds), levels,
+                          special=special, window=self.window)
+
+    def _without_broken_days(self, folds: list[Fold]) -> list[Fold]:
+        """`folds` with a broken export's empty days unscored: they would teach the bands
+        that the queue may fall to nothing on any day."""
+        broken = broken_days(self.history)
+        if not broken.any():
+            return folds
+        return [replace(f, actual=np.where(broken[f.cutoff:f.cutoff + len(f.actual)],
+                                           np.nan, f.actual)) for f in folds]
 
     def _special(self, folds: list[Fold], forecast: Forecast
                  ) -> tuple[np.ndarray, np.ndarray] | None:

@@ -8,9 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from forecast.calendar import day_kinds, is_holiday_kind
 from forecast.errors import InsufficientHistory, UnknownModel
 from forecast.metrics import wape
-from forecast.models.adjusted import CalendarAdjusted
+from forecast.models.adjusted import CalendarAdjusted, broken_days
 from forecast.models.ets import without_empty_days, without_isolated_outliers
 from forecast.models.naive import SeasonalNaive
 from forecast.models.registry import build_model, model_names
@@ -325,3 +326,23 @@ def test_the_year_over_year_index_counts_the_season_climb_once() -> None:
         forecast = build_model("ets_yoy", Freq.DAILY, horizon=28).fit(history).predict(28, LEVELS)
         truth = _heating_mean(pd.DatetimeIndex(forecast.ds)).sum()
         assert 0.7 < forecast.mean.sum() / truth < 1.35  # a trend too had given up to 2.4
+
+
+def test_a_broken_export_before_a_bank_holiday_is_still_set_aside() -> None:
+    # Ten empty days; the Monday after them is a bank holiday, their second week's
+    # neighbours are their first week, the bank holiday and days after the end.
+    index = pd.date_range("2024-06-03", "2025-06-01", freq="D")
+    rng = np.random.default_rng(1)
+    counts = pd.Series(rng.poisson(100.0 * WEEKLY[index.day_of_week]).astype(float), index=index)
+    kinds = day_kinds(pd.DatetimeIndex(index), "GB")
+    counts[kinds.map(is_holiday_kind).to_numpy(dtype=bool)] = 0.0  # shut on holidays
+    counts["2025-05-12":"2025-05-21"] = 0.0
+    history, _ = prepare_history(counts, KEY, Freq.DAILY, country="GB")
+    seen = CalendarAdjusted(SeasonalNaive()).fit(history).inner.history.y
+    assert seen["2025-05-12":"2025-05-21"].min() > 20.0
+    assert broken_days(history).sum() == 10
+    forecast = build_model("auto", Freq.DAILY, horizon=28).fit(history).predict(28, LEVELS)
+    weekdays = pd.DatetimeIndex(forecast.ds).day_of_week < 5
+    assert forecast.mean[weekdays].min() > 70.0
+    # Its empty days are not scored in the backtests either: no band down to nothing.
+    assert np.median(forecast.bounds[95][0][weekdays] / forecast.mean[weekdays]) > 0.5

@@ -100,8 +100,8 @@ def learn_day_effects(daily: pd.Series, kinds: pd.Series, whole: pd.Series | Non
     """Effects per kind from daily totals, and each special day's (and lone surge's or
     outage's) own ratio to a normal day (NaN on ordinary days). Days not `whole` (an
     intraday history's first or last day, cut short) are neither yardsticks nor read.
-    Holidays not met yet are read as the holidays met: closed where every one of two or
-    more was a closure (but `commonly_worked` ones), else at the open ones' median.
+    Holidays not met yet are read as the holidays met: closed where every one met was a
+    closure (but `commonly_worked` ones), else at the open ones' median.
 
     A family's effect (all `post_holiday_1` days) is shrunk towards normal by its count of
     days, n/(n+1); a kind of that family (`post_holiday_1:Chuseok`) is shrunk towards the
@@ -129,8 +129,9 @@ def learn_day_effects(daily: pd.Series, kinds: pd.Series, whole: pd.Series | Non
     own = _without_days_lent_to_breaks(ratio, kinds)
     by_kind, raw = _effects_by_kind(own.dropna(), kinds)
     # A queue that closed on every holiday it met closes on the next one (a bank in
-    # Israel met Pesach and Shavuot, not Rosh Hashanah yet); one that worked some holidays
-    # decides per holiday, and the dip on those it worked carries over.
+    # Israel met Pesach and Shavuot, not Rosh Hashanah yet; with one met, a closure is
+    # still the likelier, two to one by the rule of succession); one that worked some
+    # holidays decides per holiday, and the dip on those it worked carries over.
     met = [r for k, r in raw.items() if is_holiday_kind(k)]
     open_holidays = [by_kind[k] for k, r in raw.items()
                      if is_holiday_kind(k) and r >= MIN_RATIO_TO_RESCALE]
@@ -139,7 +140,7 @@ def learn_day_effects(daily: pd.Series, kinds: pd.Series, whole: pd.Series | Non
     week_level = week_level_effects(daily, kinds, own, reference,
                                     ordinary=normal & ~lone, closures=closures)
     return DayEffects(by_kind=by_kind, unseen_holiday=pooled, week_level=week_level,
-                      unseen_closed=len(met) >= 2 and not open_holidays,
+                      unseen_closed=bool(met) and not open_holidays,
                       commonly_worked=commonly_worked), ratio
 
 

@@ -256,6 +256,10 @@ def test_holidays_not_met_yet_close_where_every_holiday_met_did() -> None:
     daily, kinds = _closed_on_holidays("2024-01-08", "2024-09-27", "DE")
     effects, _ = learn_day_effects(daily, kinds)
     assert effects.factor("Christmas Day") == 0.0  # met none yet: closed like the others
+    one_met = learn_day_effects(daily[:"2024-03-30"], kinds[:"2024-03-30"])[0]  # Good Friday
+    assert one_met.factor("Labor Day") == 0.0
+    assert learn_day_effects(daily[:"2024-03-27"], kinds[:"2024-03-27"])[0].factor(
+        "Labor Day") == 1.0  # none met: nothing to go by
     # One worked holiday: closing is decided per holiday again.
     daily["2024-05-01"] = 80.0
     effects, _ = learn_day_effects(daily, kinds)

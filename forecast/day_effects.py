@@ -51,6 +51,7 @@ class DayEffects:
     # not met yet close too, except those of `commonly_worked` (forecast.calendar).
     unseen_closed: bool = False
     commonly_worked: frozenset[str] = frozenset()
+    holidays_met: int = 0  # holidays read on a working day
 
     def factor(self, kind: str, weekday: int | None = None) -> float:
         """The multiplier on a normal day's forecast for a day of `kind` (on `weekday`,
@@ -78,6 +79,13 @@ class DayEffects:
             return self.by_kind[family]
         fallback = short_break_family(family)
         return self.by_kind.get(fallback, 1.0) if fallback else 1.0
+
+    def is_guess(self, kind: str) -> bool:
+        """Whether a day of `kind` is a holiday whose running is a guess: not met yet, and
+        either no holiday met at all or only closures (it may shut, or may not)."""
+        if not is_holiday_kind(kind) or kind in self.by_kind:
+            return False
+        return self.unseen_closed or not self.holidays_met
 
     def _week_level_effect(self, levels: WeekLevelEffects, kind: str) -> float | None:
         if kind in self.by_kind and kind not in levels.by_kind:
@@ -141,7 +149,7 @@ def learn_day_effects(daily: pd.Series, kinds: pd.Series, whole: pd.Series | Non
                                     ordinary=normal & ~lone, closures=closures)
     return DayEffects(by_kind=by_kind, unseen_holiday=pooled, week_level=week_level,
                       unseen_closed=bool(met) and not open_holidays,
-                      commonly_worked=commonly_worked), ratio
+                      commonly_worked=commonly_worked, holidays_met=len(met)), ratio
 
 
 def _on_days_off(reference: pd.Series, normal: pd.Series) -> pd.Series:

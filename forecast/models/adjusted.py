@@ -91,6 +91,15 @@ def special_days(history: History, stamps: pd.DatetimeIndex) -> np.ndarray:
     return np.asarray((kinds != NORMAL).reindex(days).to_numpy(), dtype=bool)
 
 
+def guessed_holidays(history: History, stamps: pd.DatetimeIndex) -> np.ndarray:
+    """True for stamps on a holiday whose running is a guess (DayEffects.is_guess)."""
+    reading = _read_calendar(history)
+    days = normalise_day(stamps)
+    kinds = history_day_kinds(history, pd.DatetimeIndex(days.unique()), reading.off)
+    guess = kinds.map(reading.effects.is_guess).astype(bool)
+    return np.asarray(guess.reindex(days).to_numpy(), dtype=bool)
+
+
 def broken_days(history: History) -> np.ndarray:
     """True for stamps on a day the queue fell to (almost) nothing and came back (a broken
     export, read by forecast.day_effects): no yardstick for a backtest either."""

@@ -12,7 +12,7 @@ import pandas as pd
 
 from forecast.backtest import Fold, Score, fold_errors
 from forecast.errors import ForecastError, InsufficientHistory
-from forecast.models.adjusted import broken_days, special_days
+from forecast.models.adjusted import broken_days, guessed_holidays, special_days
 from forecast.models.base import Forecaster
 from forecast.selection import (
     CandidateBacktests,
@@ -22,7 +22,7 @@ from forecast.selection import (
     forecast_members,
     median_forecast,
 )
-from forecast.series import LEVELS, Forecast, History
+from forecast.series import LEVELS, Forecast, History, make_forecast
 
 logger = logging.getLogger(__name__)
 
@@ -51,8 +51,27 @@ class _FittedAuto:
         if not self.folds:
             return combined
         special = self._special(self.folds, combined)
-        return calibrated(combined, self._without_broken_days(self.folds), levels,
-                          special=special, window=self.window)
+        return self._open_or_shut(calibrated(combined, self._without_broken_days(self.folds),
+                                             levels, special=special, window=self.window))
+
+    def _open_or_shut(self, forecast: Forecast) -> Forecast:
+        """On a holiday whose running is a guess (not met yet), bands from nothing to a
+        normal day's upper bound, the same weekday's a week before or after: the queue
+        may shut or may work as usual."""
+        if not self.history.country:
+            return forecast
+        guess = guessed_holidays(self.history, pd.DatetimeIndex(forecast.ds))
+        if not guess.any():
+            return forecast
+        week = self.history.freq.season_length
+        bounds = {}
+        for level, (lo, hi) in forecast.bounds.items():
+            usual = hi.copy()
+            for i in np.flatnonzero(guess):
+                near = [j for j in (i - week, i + week) if 0 <= j < len(hi) and not guess[j]]
+                usual[i] = max([hi[i], *(hi[j] for j in near)])
+            bounds[level] = (np.where(guess, 0.0, lo), usual)
+        return make_forecast(forecast.ds, forecast.mean, bounds, forecast.model)
 
     def _without_broken_days(self, folds: list[Fold]) -> list[Fold]:
         """`folds` with a broken export's empty days unscored: they would teach the bands

@@ -52,6 +52,9 @@ class DayEffects:
     unseen_closed: bool = False
     commonly_worked: frozenset[str] = frozenset()
     holidays_met: int = 0  # holidays read on a working day
+    # Dates (month, day) the queue shut every year it was seen, though no holiday: a
+    # company's days off between Christmas and New Year.
+    annual_closures: frozenset[tuple[int, int]] = frozenset()
 
     def factor(self, kind: str, weekday: int | None = None) -> float:
         """The multiplier on a normal day's forecast for a day of `kind` (on `weekday`,
@@ -132,7 +135,8 @@ def learn_day_effects(daily: pd.Series, kinds: pd.Series, whole: pd.Series | Non
     surge_ratio = ((daily + 0.5) / (surge_reference + 0.5)).where(~cut_short)
     surges = _surges(daily, surge_ratio, surge_reference)
     ratio[surges] = surge_ratio[surges]
-    lone = surges | outages
+    annual = _annual_closures(ratio, reference)
+    lone = surges | outages | on_dates(pd.DatetimeIndex(daily.index), annual)
     ratio[(kinds == NORMAL) & ~lone] = np.nan
     own = _without_days_lent_to_breaks(ratio, kinds)
     by_kind, raw = _effects_by_kind(own.dropna(), kinds)
@@ -149,7 +153,29 @@ def learn_day_effects(daily: pd.Series, kinds: pd.Series, whole: pd.Series | Non
                                     ordinary=normal & ~lone, closures=closures)
     return DayEffects(by_kind=by_kind, unseen_holiday=pooled, week_level=week_level,
                       unseen_closed=bool(met) and not open_holidays,
-                      commonly_worked=commonly_worked, holidays_met=len(met)), ratio
+                      commonly_worked=commonly_worked, holidays_met=len(met),
+                      annual_closures=annual), ratio
+
+
+def on_dates(days: pd.DatetimeIndex, dates: frozenset[tuple[int, int]]) -> np.ndarray:
+    """True for each of `days` whose (month, day) is one of `dates`."""
+    if not dates:
+        return np.zeros(len(days), dtype=bool)
+    return np.asarray([(d.month, d.day) in dates for d in days], dtype=bool)
+
+
+def _annual_closures(ratio: pd.Series, reference: pd.Series) -> frozenset[tuple[int, int]]:
+    """Dates a busy queue shut in two years or more and worked in none (a company's days
+    off between Christmas and New Year; a date only some years a holiday is not one)."""
+    busy = reference >= _MIN_OUTAGE_REFERENCE
+    shut = (busy & (ratio < MIN_RATIO_TO_RESCALE)).to_numpy()
+    worked = (busy & (ratio >= _OPEN_AS_USUAL / 2)).to_numpy()
+    index = pd.DatetimeIndex(ratio.index)
+    dates = pd.Series(list(zip(index.month, index.day, strict=True)), index=ratio.index)
+    shut_years = pd.Series(shut).groupby(dates.to_numpy()).sum()
+    worked_years = pd.Series(worked).groupby(dates.to_numpy()).sum()
+    return frozenset(d for d in shut_years.index
+                     if shut_years[d] >= 2 and worked_years.get(d, 0) == 0)
 
 
 def _on_days_off(reference: pd.Series, normal: pd.Series) -> pd.Series:

@@ -23,6 +23,7 @@ from forecast.day_effects import (
     DayEffects,
     learn_day_effects,
     off_weekdays,
+    on_dates,
 )
 from forecast.day_shapes import DayShapes, learn_day_shapes, reshape
 from forecast.level_shift import COLLAPSE, recent_level_shift
@@ -125,6 +126,7 @@ class _FittedAdjusted:
         weekdays = unique_days.day_of_week
         factor_by_day = pd.Series([self.effects.factor(k, int(w)) for k, w in
                                    zip(kinds, weekdays, strict=True)], index=unique_days)
+        factor_by_day[on_dates(unique_days, self.effects.annual_closures)] = 0.0
         factor = factor_by_day.reindex(days).to_numpy()
         if self.cycle is not None:
             factor = factor * self.cycle.factor(days)

@@ -20,10 +20,12 @@ from forecast.calendar import (
 )
 from forecast.day_effects import DayEffects, learn_day_effects, off_weekdays
 from forecast.errors import InvalidParameter
+from forecast.models.adjusted import CalendarAdjusted
 from forecast.models.ets import Ets
 from forecast.models.mstl import Mstl
+from forecast.models.naive import WeekAverage
 from forecast.openhours import prepare_history
-from forecast.series import Freq, SeriesKey
+from forecast.series import Freq, History, SeriesKey
 from forecast.settings import Settings
 
 KEY = SeriesKey("delivery", "chat")
@@ -275,3 +277,22 @@ def test_holidays_most_businesses_work_through_stay_open_when_unseen() -> None:
     assert effects.factor("Thanksgiving Day") == 0.0
     assert effects.factor("Columbus Day") == 1.0
     assert commonly_worked_holidays("DE") == frozenset()
+
+
+def test_days_a_company_shuts_every_year_though_no_holiday_are_forecast_shut() -> None:
+    days = pd.date_range("2022-06-06", "2025-12-20", freq="D")
+    kinds = day_kinds(days, "NL")
+    daily = pd.Series(np.where(days.day_of_week < 5, 100.0, 20.0), index=days)
+    between = (days.month == 12) & (days.day >= 27) & (days.day <= 31)
+    daily[between] = 0.0  # shut between Christmas and New Year, whatever the weekday
+    daily["2023-08-15"] = 0.0  # once, in one year only: no yearly closure
+    effects, ratio = learn_day_effects(daily, kinds)
+    assert {(12, 27), (12, 29), (12, 30)} <= effects.annual_closures
+    assert (8, 15) not in effects.annual_closures
+    assert ratio["2024-12-30"] < 0.15  # read as a closure, so the models see a normal day
+    history = History(key=KEY, freq=Freq.DAILY, y=daily, country="NL")
+    forecast = CalendarAdjusted(WeekAverage(weeks=8)).fit(history).predict(14)
+    ds = pd.DatetimeIndex(forecast.ds)
+    shut = (ds.month == 12) & (ds.day >= 27)
+    assert forecast.mean[shut].max() == 0.0
+    assert forecast.mean[~shut & (ds.day_of_week < 5) & (ds.day != 25) & (ds.day != 26)].min() > 90

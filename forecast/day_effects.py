@@ -7,7 +7,7 @@ read them as normal days; they are never repeated.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -106,7 +106,7 @@ def off_weekdays(daily: pd.Series) -> tuple[int, ...]:
 
 
 def learn_day_effects(daily: pd.Series, kinds: pd.Series, whole: pd.Series | None = None,
-                      commonly_worked: frozenset[str] = frozenset()
+                      *, commonly_worked: frozenset[str] = frozenset()
                       ) -> tuple[DayEffects, pd.Series]:
     """Effects per kind from daily totals, and each special day's (and lone surge's or
     outage's) own ratio to a normal day (NaN on ordinary days). Days not `whole` (an
@@ -140,21 +140,28 @@ def learn_day_effects(daily: pd.Series, kinds: pd.Series, whole: pd.Series | Non
     ratio[(kinds == NORMAL) & ~lone] = np.nan
     own = _without_days_lent_to_breaks(ratio, kinds)
     by_kind, raw = _effects_by_kind(own.dropna(), kinds)
+    closures = {k for k, r in raw.items() if r < MIN_RATIO_TO_RESCALE}
+    week_level = week_level_effects(daily, kinds, own, reference,
+                                    ordinary=normal & ~lone, closures=closures)
+    return _with_unmet_holidays(DayEffects(by_kind, 1.0, week_level, annual_closures=annual),
+                                raw, commonly_worked), ratio
+
+
+def _with_unmet_holidays(effects: DayEffects, raw: dict[str, float],
+                         commonly_worked: frozenset[str]) -> DayEffects:
+    """`effects` with how the holidays not met yet run, from the `raw` median ratios of
+    those met."""
     # A queue that closed on every holiday it met closes on the next one (a bank in
     # Israel met Pesach and Shavuot, not Rosh Hashanah yet; with one met, a closure is
     # still the likelier, two to one by the rule of succession); one that worked some
     # holidays decides per holiday, and the dip on those it worked carries over.
     met = [r for k, r in raw.items() if is_holiday_kind(k)]
-    open_holidays = [by_kind[k] for k, r in raw.items()
+    open_holidays = [effects.by_kind[k] for k, r in raw.items()
                      if is_holiday_kind(k) and r >= MIN_RATIO_TO_RESCALE]
-    pooled = float(np.median(open_holidays)) if open_holidays else 1.0
-    closures = {k for k, r in raw.items() if r < MIN_RATIO_TO_RESCALE}
-    week_level = week_level_effects(daily, kinds, own, reference,
-                                    ordinary=normal & ~lone, closures=closures)
-    return DayEffects(by_kind=by_kind, unseen_holiday=pooled, week_level=week_level,
-                      unseen_closed=bool(met) and not open_holidays,
-                      commonly_worked=commonly_worked, holidays_met=len(met),
-                      annual_closures=annual), ratio
+    return replace(effects,
+                   unseen_holiday=float(np.median(open_holidays)) if open_holidays else 1.0,
+                   unseen_closed=bool(met) and not open_holidays,
+                   commonly_worked=commonly_worked, holidays_met=len(met))
 
 
 def on_dates(days: pd.DatetimeIndex, dates: frozenset[tuple[int, int]]) -> np.ndarray:

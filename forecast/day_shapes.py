@@ -42,7 +42,7 @@ class DayShapes:
                 found[pd.Timestamp(day)] = multiplier
         return found
 
-    def as_normal_days(self, values: np.ndarray, stamps: pd.DatetimeIndex,
+    def as_normal_days(self, values: np.ndarray, stamps: pd.DatetimeIndex, *,
                        day_of: pd.DatetimeIndex, days: list[pd.Timestamp]) -> np.ndarray:
         """`values` with each of `days` spread over its slots as a recent normal day of
         its weekday, its total kept (so a short eve does not bend the weekday's profile)."""
@@ -61,7 +61,7 @@ def shape_family(kind: str) -> str:
     return HOLIDAY_FAMILY if is_holiday_kind(kind) else kind_family(kind)
 
 
-def learn_day_shapes(y: pd.Series, freq: Freq, day_of: pd.DatetimeIndex, kinds: pd.Series,
+def learn_day_shapes(y: pd.Series, freq: Freq, *, day_of: pd.DatetimeIndex, kinds: pd.Series,
                      whole: pd.Series) -> DayShapes:
     """The shapes of the special-day families in intraday counts `y` (`day_of` each
     stamp's day; `kinds` and `whole` per day) that differ from their days' weekday shape
@@ -93,7 +93,7 @@ def learn_day_shapes(y: pd.Series, freq: Freq, day_of: pd.DatetimeIndex, kinds: 
     return DayShapes(freq, by_family, recent)
 
 
-def reshape(values: np.ndarray, stamps: pd.DatetimeIndex, day_of: pd.DatetimeIndex,
+def reshape(values: np.ndarray, stamps: pd.DatetimeIndex, *, day_of: pd.DatetimeIndex,
             multiplier_by_day: dict[pd.Timestamp, np.ndarray], freq: Freq) -> np.ndarray:
     """`values` with each day of `multiplier_by_day` multiplied slot by slot and scaled
     back to its own total."""

@@ -133,7 +133,8 @@ class _FittedAdjusted:
         mean = base.mean * factor
         shaped = self.shapes.multipliers(unique_days, kinds)
         if shaped:  # a special day's own hours: the eve shut at 14:00
-            reshaped = reshape(mean, base.ds, days, shaped, self.history.freq)
+            reshaped = reshape(mean, base.ds, day_of=days, multiplier_by_day=shaped,
+                               freq=self.history.freq)
             factor = factor * np.divide(reshaped, mean, out=np.zeros_like(mean), where=mean > 0)
             mean = reshaped
         bounds = {lvl: (lo * factor, hi * factor) for lvl, (lo, hi) in base.bounds.items()}
@@ -192,18 +193,19 @@ def _read_calendar(history: History) -> _CalendarReading:
         whole = _whole_days(history, day_of)
         off = off_weekdays(daily)
         kinds = history_day_kinds(history, pd.DatetimeIndex(daily.index), off)
-        effects, ratio = learn_day_effects(daily, kinds, whole,
-                                           commonly_worked_holidays(history.country))
+        effects, ratio = learn_day_effects(
+            daily, kinds, whole, commonly_worked=commonly_worked_holidays(history.country))
         # A month's rush on the same day every month reads as a lone surge where it is
         # twice its neighbours; the cycle reads those days too (not outages).
         cycle = _month_cycle(daily, (kinds == NORMAL) & whole & ~(ratio < 1))
-        shapes = learn_day_shapes(history.y, history.freq, day_of, kinds, whole)
+        shapes = learn_day_shapes(history.y, history.freq, day_of=day_of, kinds=kinds,
+                                  whole=whole)
         normalised = _normalised_history(history, day_of, ratio, cycle)
         shaped_days = list(shapes.multipliers(pd.DatetimeIndex(daily.index), kinds))
         if shaped_days:
             normalised = pd.Series(shapes.as_normal_days(
-                normalised.to_numpy(), pd.DatetimeIndex(history.y.index), day_of, shaped_days),
-                index=normalised.index, name=normalised.name)
+                normalised.to_numpy(), pd.DatetimeIndex(history.y.index), day_of=day_of,
+                days=shaped_days), index=normalised.index, name=normalised.name)
         ordinary = (kinds == NORMAL) & ratio.isna() & whole
         at_level, gone_quiet = _at_recent_level(normalised, day_of, ordinary)
         at_level = _at_weekday_levels(at_level, day_of, ordinary,

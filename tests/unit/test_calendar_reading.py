@@ -32,11 +32,11 @@ def learnt(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     calls: list[int] = []
     original = adjusted.learn_day_effects
 
-    def counting(daily: pd.Series, kinds: pd.Series, whole: pd.Series | None = None,
+    def counting(daily: pd.Series, kinds: pd.Series, whole: pd.Series | None = None, *,
                  commonly_worked: frozenset[str] = frozenset()
                  ) -> tuple[adjusted.DayEffects, pd.Series]:
         calls.append(len(daily))
-        return original(daily, kinds, whole, commonly_worked)
+        return original(daily, kinds, whole, commonly_worked=commonly_worked)
 
     monkeypatch.setattr(adjusted, "learn_day_effects", counting)
     return calls

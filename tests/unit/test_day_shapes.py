@@ -52,7 +52,9 @@ def test_eves_like_any_other_day_get_no_shape_of_their_own() -> None:
     unique = pd.DatetimeIndex(days.unique())
     kinds = day_kinds(unique, "IL", off_weekdays=WEEKEND)
     whole = pd.Series(True, index=unique)
-    assert learn_day_shapes(y, Freq.H60, pd.DatetimeIndex(days), kinds, whole).by_family == {}
+    assert learn_day_shapes(y, Freq.H60, day_of=pd.DatetimeIndex(days), kinds=kinds,
+                            whole=whole).by_family == {}
     y = _bank("2023-10-01", "2024-09-29", eve_closes=13)
-    shapes = learn_day_shapes(y, Freq.H60, pd.DatetimeIndex(days), kinds, whole)
+    shapes = learn_day_shapes(y, Freq.H60, day_of=pd.DatetimeIndex(days), kinds=kinds,
+                            whole=whole)
     assert list(shapes.by_family) == ["pre_holiday_1"]

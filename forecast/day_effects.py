@@ -52,7 +52,7 @@ class DayEffects:
     unseen_closed: bool = False
     commonly_worked: frozenset[str] = frozenset()
     holidays_met: int = 0  # holidays read on a working day
-    # Dates (month, day) the queue shut every year it was seen, though no holiday: a
+    # Dates (month, day) the queue shut every year it was seen, holiday or not: a
     # company's days off between Christmas and New Year.
     annual_closures: frozenset[tuple[int, int]] = frozenset()
 
@@ -172,8 +172,10 @@ def on_dates(days: pd.DatetimeIndex, dates: frozenset[tuple[int, int]]) -> np.nd
 
 
 def _annual_closures(ratio: pd.Series, reference: pd.Series) -> frozenset[tuple[int, int]]:
-    """Dates a busy queue shut in two years or more and worked in none (a company's days
-    off between Christmas and New Year; a date only some years a holiday is not one)."""
+    """Dates a busy queue shut in two years or more and worked in none, whatever their
+    kind each year: a company's days off between Christmas and New Year, and the holidays
+    on fixed dates it shuts on (a date only some years a holiday, worked the others, is
+    not one)."""
     busy = reference >= _MIN_OUTAGE_REFERENCE
     shut = (busy & (ratio < MIN_RATIO_TO_RESCALE)).to_numpy()
     worked = (busy & (ratio >= _OPEN_AS_USUAL / 2)).to_numpy()

@@ -42,6 +42,21 @@ class DayShapes:
                 found[pd.Timestamp(day)] = multiplier
         return found
 
+    def reshape(self, values: np.ndarray, stamps: pd.DatetimeIndex, *,
+                day_of: pd.DatetimeIndex, multipliers: dict[pd.Timestamp, np.ndarray]
+                ) -> np.ndarray:
+        """`values` with each day of `multipliers` multiplied slot by slot, its whole
+        day's total kept: weighed on a recent normal day's shares of its weekday, so a
+        horizon that starts or ends part-way through the day shapes its slots alike."""
+        out = np.array(values, dtype=float, copy=True)
+        slot = weekly_slot(stamps, self.freq) % self.freq.per_day
+        for day, multiplier in multipliers.items():
+            weight = float((self.recent_shares[day.day_of_week] * multiplier).sum())
+            if weight > 0:
+                at = np.flatnonzero(day_of == day)
+                out[at] = out[at] * multiplier[slot[at]] / weight
+        return out
+
     def as_normal_days(self, values: np.ndarray, stamps: pd.DatetimeIndex, *,
                        day_of: pd.DatetimeIndex, days: list[pd.Timestamp]) -> np.ndarray:
         """`values` with each of `days` spread over its slots as a recent normal day of
@@ -91,23 +106,6 @@ def learn_day_shapes(y: pd.Series, freq: Freq, *, day_of: pd.DatetimeIndex, kind
             continue
         by_family[family] = (observed + SHAPE_PSEUDO_COUNT) / (wanted + SHAPE_PSEUDO_COUNT)
     return DayShapes(freq, by_family, recent)
-
-
-def reshape(values: np.ndarray, stamps: pd.DatetimeIndex, *, day_of: pd.DatetimeIndex,
-            multiplier_by_day: dict[pd.Timestamp, np.ndarray], freq: Freq) -> np.ndarray:
-    """`values` with each day of `multiplier_by_day` multiplied slot by slot and scaled
-    back to its own total."""
-    out = np.array(values, dtype=float, copy=True)
-    if not multiplier_by_day:
-        return out
-    slot = weekly_slot(stamps, freq) % freq.per_day
-    for day, multiplier in multiplier_by_day.items():
-        at = np.flatnonzero(day_of == day)
-        before = out[at].sum()
-        moved = out[at] * multiplier[slot[at]]
-        if before > 0 and moved.sum() > 0:
-            out[at] = moved * before / moved.sum()
-    return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -70,7 +70,7 @@ def at_current_weekday_levels(values: pd.Series, day_of: pd.DatetimeIndex,
     scaled = values.to_numpy(dtype=float, copy=True)
     weekday = np.asarray(day_of.day_of_week)
     stamps = pd.DatetimeIndex(values.index)
-    time_of_day = np.asarray(stamps - stamps.normalize())
+    time_of_day = np.asarray(stamps.hour * 60 + stamps.minute)  # the clock's, on DST days too
     for shift in shifts:
         earlier = (weekday == shift.weekday) & np.asarray(day_of < shift.start)
         if shift.factor < REOPENED:

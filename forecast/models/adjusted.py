@@ -25,7 +25,7 @@ from forecast.day_effects import (
     off_weekdays,
     on_dates,
 )
-from forecast.day_shapes import DayShapes, learn_day_shapes, reshape
+from forecast.day_shapes import DayShapes, learn_day_shapes
 from forecast.level_shift import COLLAPSE, recent_level_shift
 from forecast.models.base import Fitted, Forecaster
 from forecast.month_cycle import MonthCycle, month_cycle
@@ -133,8 +133,7 @@ class _FittedAdjusted:
         mean = base.mean * factor
         shaped = self.shapes.multipliers(unique_days, kinds)
         if shaped:  # a special day's own hours: the eve shut at 14:00
-            reshaped = reshape(mean, base.ds, day_of=days, multiplier_by_day=shaped,
-                               freq=self.history.freq)
+            reshaped = self.shapes.reshape(mean, base.ds, day_of=days, multipliers=shaped)
             factor = factor * np.divide(reshaped, mean, out=np.zeros_like(mean), where=mean > 0)
             mean = reshaped
         bounds = {lvl: (lo * factor, hi * factor) for lvl, (lo, hi) in base.bounds.items()}
@@ -175,7 +174,7 @@ class _CalendarReading:
     normalised: pd.Series
     at_recent_level: pd.Series
     gone_quiet: bool  # the recent level shift is to (almost) nothing
-    outage_days: pd.DatetimeIndex  # normal days read as broken exports
+    outage_days: pd.DatetimeIndex  # normal days read as broken exports (not yearly closures)
 
 
 # Every candidate of a backtest fits the same fold histories: reading their calendar is
@@ -210,7 +209,8 @@ def _read_calendar(history: History) -> _CalendarReading:
         at_level, gone_quiet = _at_recent_level(normalised, day_of, ordinary)
         at_level = _at_weekday_levels(at_level, day_of, ordinary,
                                       only_reopened=history.freq.is_intraday)
-        outages = pd.DatetimeIndex(daily.index[((kinds == NORMAL)
+        yearly = on_dates(pd.DatetimeIndex(daily.index), effects.annual_closures)
+        outages = pd.DatetimeIndex(daily.index[((kinds == NORMAL) & ~yearly
                                                 & (ratio < MIN_RATIO_TO_RESCALE)).to_numpy()])
         reading = _CalendarReading(effects, off, cycle, shapes, normalised, at_level, gone_quiet,
                                    outages)

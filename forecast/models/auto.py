@@ -43,16 +43,20 @@ class _FittedAuto:
         return fold_errors(pd.DatetimeIndex(self.history.y.index), self.leader_folds)
 
     def predict(self, horizon: int, levels: tuple[int, ...] = LEVELS) -> Forecast:
-        forecasts = forecast_members(self.history, list(self.members), horizon)
+        # A week past the horizon, so that a holiday near its end has a normal day after
+        # it to read its bands from (_open_or_shut); every lead is the same either way.
+        ahead = horizon + (self.history.freq.season_length if self.history.country else 0)
+        forecasts = forecast_members(self.history, list(self.members), ahead)
         if not forecasts:
             raise InsufficientHistory(self.winner, 1, len(self.history.y))
         combined = (forecasts[0] if len(forecasts) == 1
                     else median_forecast(forecasts, self.winner))
-        if not self.folds:
-            return combined
-        special = self._special(self.folds, combined)
-        return self._open_or_shut(calibrated(combined, self._without_broken_days(self.folds),
-                                             levels, special=special, window=self.window))
+        if self.folds:
+            special = self._special(self.folds, combined)
+            combined = self._open_or_shut(calibrated(
+                combined, self._without_broken_days(self.folds), levels, special=special,
+                window=self.window))
+        return _first(combined, horizon)
 
     def _open_or_shut(self, forecast: Forecast) -> Forecast:
         """On a holiday whose running is a guess (not met yet), bands from nothing to a
@@ -94,6 +98,12 @@ class _FittedAuto:
         past = stamps[0].append(stamps[1:])
         marked = special_days(self.history, past.append(pd.DatetimeIndex(forecast.ds)))
         return marked[:len(past)], marked[len(past):]
+
+
+def _first(forecast: Forecast, steps: int) -> Forecast:
+    """The first `steps` intervals of `forecast`."""
+    bounds = {level: (lo[:steps], hi[:steps]) for level, (lo, hi) in forecast.bounds.items()}
+    return make_forecast(forecast.ds[:steps], forecast.mean[:steps], bounds, forecast.model)
 
 
 @dataclass(frozen=True, slots=True)

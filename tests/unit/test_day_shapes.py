@@ -44,6 +44,10 @@ def test_an_eve_is_forecast_with_its_own_short_hours() -> None:
     normal = ds.normalize() == pd.Timestamp("2024-09-29")  # a Sunday like any other
     assert forecast.mean[normal & (hours >= 13) & (hours < 18)].mean() > 15.0
     assert forecast.bounds[80][1][eve & (hours >= 14)].max() < 5.0
+    # A horizon ending part-way through the eve shapes its morning alike.
+    cut = int(np.flatnonzero(eve & (hours == 11))[0])
+    partial = model.fit(history).predict(cut, LEVELS)
+    np.testing.assert_allclose(partial.mean, forecast.mean[:cut])
 
 
 def test_eves_like_any_other_day_get_no_shape_of_their_own() -> None:

@@ -361,6 +361,9 @@ def test_a_holiday_not_met_yet_has_bands_from_shut_to_a_normal_day() -> None:
     may_day = int(np.flatnonzero(ds == pd.Timestamp("2024-05-01"))[0])
     assert forecast.mean[may_day] == 0.0  # shut like Good Friday and Easter Monday
     assert forecast.bounds[95][1][may_day] >= forecast.bounds[95][1][may_day - 7] > 100.0
+    fitted = build_model("auto", Freq.DAILY, horizon=28).fit(history)
+    short = fitted.predict(may_day + 1, LEVELS)  # no normal day after it in the horizon
+    assert short.bounds[95][1][may_day] == pytest.approx(forecast.bounds[95][1][may_day])
     early = counts[:"2024-03-27"]  # Easter not met yet: forecast open, but it may shut
     history, _ = prepare_history(early, KEY, Freq.DAILY, country="DE")
     forecast = build_model("auto", Freq.DAILY, horizon=28).fit(history).predict(28, LEVELS)

@@ -27,7 +27,15 @@ true mean), next to the seasonal-naive, 8-week-average and Prophet baselines:
 - `month_cycle`: bills on the 1st (x1.6 fading over five days) and salaries on the 25th;
 - `outage`: nine days recorded as zeros (a broken export) six weeks before the first origin;
 - `weekend_change`: Saturday service stops, or Sunday volume doubles, three weeks before
-  the first origin.
+  the first origin;
+- `fading_incident`: an incident triples the volume one to three weeks before the first
+  origin and halves back every three to seven days;
+- `unmet_holidays_FR`: eight weeks of history before the first origin, closed on France's
+  holidays, of which it met one (Easter Monday) before the May holidays;
+- `yearly_closure`: three years of a Dutch queue shut 24-31 December every year, whatever
+  the weekday, besides its public holidays; origins in the autumn and at Christmas;
+- `broken_export_GB`: eight days recorded as zeros, the same weekdays a week later
+  Easter's bank holidays, nine days before the first origin.
 
 Counts are negative-binomial (overdispersed, as real queues are). The scenarios are
 generated from a fixed seed; nothing is tuned to them.
@@ -83,9 +91,10 @@ def _holiday_effect(days: pd.DatetimeIndex, country: str) -> np.ndarray:
 
 def _daily(levels: Sequence[float], days: int, *, country: str | None = None,
            shift: Callable[[pd.DatetimeIndex, int], np.ndarray] | None = None,
-           seed: int = SEED) -> tuple[dict[SeriesKey, pd.Series], dict[SeriesKey, pd.Series]]:
+           seed: int = SEED, end: pd.Timestamp = END
+           ) -> tuple[dict[SeriesKey, pd.Series], dict[SeriesKey, pd.Series]]:
     rng = np.random.default_rng(seed)
-    index = pd.date_range(end=END, periods=days, freq="D")
+    index = pd.date_range(end=end, periods=days, freq="D")
     base = WEEKDAY_SHAPE[index.day_of_week] * _yearly(index)
     if country:
         base = base * _holiday_effect(index, country)
@@ -198,6 +207,29 @@ def _weekend_change(index: pd.DatetimeIndex, n: int) -> np.ndarray:
     return np.where(later & (weekday == 6), 2.0, 1.0)
 
 
+FIRST_ORIGIN = END + pd.Timedelta(days=1) - pd.Timedelta(days=3 * 28)
+YEAR_END = pd.Timestamp("2026-01-19")  # origins 28 Oct, 25 Nov and 23 Dec 2025
+
+
+def _fading_incident(index: pd.DatetimeIndex, n: int) -> np.ndarray:
+    """An incident triples the volume 7, 10, 14 or 21 days before the first origin and
+    halves back every 3, 5, 7 or 7 days: no new level."""
+    since, half_life = ((7, 3.0), (10, 5.0), (14, 7.0), (21, 7.0))[n % 4]
+    age = np.asarray((index - (FIRST_ORIGIN - pd.Timedelta(days=since))).days, dtype=float)
+    return np.where(age >= 0, 1 + 2 * 0.5 ** (np.maximum(age, 0) / half_life), 1.0)
+
+
+def _shut_between_the_years(index: pd.DatetimeIndex, _n: int) -> np.ndarray:
+    """A company's days off: shut 24-31 December every year, whatever the weekday."""
+    return np.where((index.month == 12) & (index.day >= 24), 0.0, 1.0)
+
+
+def _export_broken_before_bank_holiday(index: pd.DatetimeIndex, _n: int) -> np.ndarray:
+    """Eight days recorded as zeros up to the Monday a week before Easter Monday (6 April
+    2026), nine days before the first origin."""
+    return np.where((index >= "2026-03-23") & (index <= "2026-03-30"), 0.0, 1.0)
+
+
 def _with_detected_country(name: str, freq: Freq, pair: tuple[dict[SeriesKey, pd.Series],
                                                              dict[SeriesKey, pd.Series]]
                            ) -> ds.Dataset:
@@ -239,6 +271,17 @@ SCENARIOS: dict[str, Callable[[], ds.Dataset]] = {
     "weekend_change": lambda: _with_detected_country(
         "weekend_change", Freq.DAILY, _daily([300, 120, 60, 25], 2 * 365,
                                              shift=_weekend_change)),
+    "fading_incident": lambda: _with_detected_country(
+        "fading_incident", Freq.DAILY, _daily([300, 120, 60, 25], 2 * 365,
+                                              shift=_fading_incident)),
+    "unmet_holidays_FR": lambda: _with_detected_country(
+        "unmet_holidays_FR", Freq.DAILY, _daily([300, 90, 20], 8 * 7 + 3 * 28, country="FR")),
+    "yearly_closure": lambda: _with_detected_country(
+        "yearly_closure", Freq.DAILY, _daily([300, 120, 60, 25], 3 * 365, country="NL",
+                                             shift=_shut_between_the_years, end=YEAR_END)),
+    "broken_export_GB": lambda: _with_detected_country(
+        "broken_export_GB", Freq.DAILY, _daily([300, 120, 60, 25], 2 * 365, country="GB",
+                                               shift=_export_broken_before_bank_holiday)),
 }
 
 

@@ -35,6 +35,7 @@ _SURGE_WEEKS = (-4, -3, -2, -1, 1, 2, 3, 4)
 _MAX_SURGE_DAYS = 2
 _MIN_OUTAGE_REFERENCE = 10.0  # a day usually this busy is empty only when something broke
 _YEAR, _YEAR_SLACK = 364, 3
+_DAYS_KEYED = 32  # (month, day) keyed as month * 32 + day
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,11 +57,19 @@ class DayEffects:
     # company's days off between Christmas and New Year.
     annual_closures: frozenset[tuple[int, int]] = frozenset()
 
+    def day_factors(self, days: pd.DatetimeIndex, kinds: pd.Series) -> pd.Series:
+        """The multiplier per day of `days` (of `kinds`): its kind's, and 0 on a date the
+        queue shuts every year."""
+        factors = pd.Series([self.factor(kind, int(weekday)) for kind, weekday in
+                             zip(kinds.reindex(days), days.day_of_week, strict=True)],
+                            index=days, dtype=float)
+        factors[on_dates(days, self.annual_closures)] = 0.0
+        return factors
+
     def factor(self, kind: str, weekday: int | None = None) -> float:
         """The multiplier on a normal day's forecast for a day of `kind` (on `weekday`,
         Monday = 0, where holidays are read on the week's level)."""
-        if (self.unseen_closed and is_holiday_kind(kind) and kind not in self.by_kind
-                and kind not in self.commonly_worked):
+        if self.unseen_closed and self._unmet(kind) and kind not in self.commonly_worked:
             return 0.0
         if weekday is not None and self.week_level is not None:
             effect = self._week_level_effect(self.week_level, kind)
@@ -86,9 +95,10 @@ class DayEffects:
     def is_guess(self, kind: str) -> bool:
         """Whether a day of `kind` is a holiday whose running is a guess: not met yet, and
         either no holiday met at all or only closures (it may shut, or may not)."""
-        if not is_holiday_kind(kind) or kind in self.by_kind:
-            return False
-        return self.unseen_closed or not self.holidays_met
+        return self._unmet(kind) and (self.unseen_closed or not self.holidays_met)
+
+    def _unmet(self, kind: str) -> bool:
+        return is_holiday_kind(kind) and kind not in self.by_kind
 
     def _week_level_effect(self, levels: WeekLevelEffects, kind: str) -> float | None:
         if kind in self.by_kind and kind not in levels.by_kind:
@@ -166,9 +176,13 @@ def _with_unmet_holidays(effects: DayEffects, raw: dict[str, float],
 
 def on_dates(days: pd.DatetimeIndex, dates: frozenset[tuple[int, int]]) -> np.ndarray:
     """True for each of `days` whose (month, day) is one of `dates`."""
-    if not dates:
-        return np.zeros(len(days), dtype=bool)
-    return np.asarray([(d.month, d.day) in dates for d in days], dtype=bool)
+    wanted = [month * _DAYS_KEYED + day for month, day in dates]
+    return np.isin(_date_keys(days), wanted)
+
+
+def _date_keys(days: pd.DatetimeIndex) -> np.ndarray:
+    """A number per (month, day), the same every year."""
+    return np.asarray(days.month * _DAYS_KEYED + days.day, dtype=np.int64)
 
 
 def _annual_closures(ratio: pd.Series, reference: pd.Series) -> frozenset[tuple[int, int]]:
@@ -176,15 +190,14 @@ def _annual_closures(ratio: pd.Series, reference: pd.Series) -> frozenset[tuple[
     kind each year: a company's days off between Christmas and New Year, and the holidays
     on fixed dates it shuts on (a date only some years a holiday, worked the others, is
     not one)."""
-    busy = reference >= _MIN_OUTAGE_REFERENCE
-    shut = (busy & (ratio < MIN_RATIO_TO_RESCALE)).to_numpy()
-    worked = (busy & (ratio >= _OPEN_AS_USUAL / 2)).to_numpy()
-    index = pd.DatetimeIndex(ratio.index)
-    dates = pd.Series(list(zip(index.month, index.day, strict=True)), index=ratio.index)
-    shut_years = pd.Series(shut).groupby(dates.to_numpy()).sum()
-    worked_years = pd.Series(worked).groupby(dates.to_numpy()).sum()
-    return frozenset(d for d in shut_years.index
-                     if shut_years[d] >= 2 and worked_years.get(d, 0) == 0)
+    busy = (reference >= _MIN_OUTAGE_REFERENCE).to_numpy()
+    values = ratio.to_numpy(dtype=float)
+    keys = _date_keys(pd.DatetimeIndex(ratio.index))
+    size = 13 * _DAYS_KEYED
+    shut = np.bincount(keys[busy & (values < MIN_RATIO_TO_RESCALE)], minlength=size)
+    worked = np.bincount(keys[busy & (values >= _OPEN_AS_USUAL / 2)], minlength=size)
+    return frozenset((int(k) // _DAYS_KEYED, int(k) % _DAYS_KEYED)
+                     for k in np.flatnonzero((shut >= 2) & (worked == 0)))
 
 
 def _on_days_off(reference: pd.Series, normal: pd.Series) -> pd.Series:

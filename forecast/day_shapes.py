@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.calendar import NORMAL, is_holiday_kind, kind_family
+from forecast.models.split import PROFILE_WEEKS
 from forecast.openhours import weekly_slot
 from forecast.series import Freq
 
@@ -21,7 +22,7 @@ SHAPE_PSEUDO_COUNT = 5.0  # contacts lent to each slot at a normal day's share
 SHAPE_CHI2_Z = 4.0  # how far beyond chance a family's shape must be to be kept
 MIN_SHAPE_CONTACTS = 50.0  # a family's days must hold this many contacts to be read
 HOLIDAY_FAMILY = "holiday"
-RECENT = pd.Timedelta(weeks=10)  # the weeks an intraday profile reads (models.split)
+RECENT = pd.Timedelta(weeks=PROFILE_WEEKS)  # the weeks an intraday profile reads
 
 
 @dataclass(frozen=True, slots=True)

@@ -154,7 +154,6 @@ def on_zone_clock(rows: pd.DataFrame, zone: object, *, intervals: int | None = N
     if days:
         return rows.assign(ts=ts.dt.tz_localize(zone, ambiguous=np.ones(len(ts), dtype=bool),
                                                 nonexistent="shift_forward"))
-    ts = rows["ts"]
     earlier = ts.dt.tz_localize(zone, ambiguous=np.ones(len(ts), dtype=bool),
                                 nonexistent="NaT")
     later = ts.dt.tz_localize(zone, ambiguous=np.zeros(len(ts), dtype=bool),

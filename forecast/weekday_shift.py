@@ -19,13 +19,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from forecast.day_effects import MIN_RATIO_TO_RESCALE
 from forecast.models.base import MAD_TO_SD
 
 WEEKS = 12
 MIN_RUN = 3
 SHIFT_Z = 8.0
 MIN_CHANGE = 0.2  # |log change|: about +22% or -18%
-REOPENED = 1 / 0.15  # a weekday this many times busier than before had been shut
+REOPENED = 1 / MIN_RATIO_TO_RESCALE  # this many times busier than before: it had been shut
 
 
 @dataclass(frozen=True, slots=True)

@@ -123,11 +123,7 @@ class _FittedAdjusted:
         days = normalise_day(base.ds)
         unique_days = pd.DatetimeIndex(days.unique())
         kinds = history_day_kinds(self.history, unique_days, self.off)
-        weekdays = unique_days.day_of_week
-        factor_by_day = pd.Series([self.effects.factor(k, int(w)) for k, w in
-                                   zip(kinds, weekdays, strict=True)], index=unique_days)
-        factor_by_day[on_dates(unique_days, self.effects.annual_closures)] = 0.0
-        factor = factor_by_day.reindex(days).to_numpy()
+        factor = self.effects.day_factors(unique_days, kinds).reindex(days).to_numpy()
         if self.cycle is not None:
             factor = factor * self.cycle.factor(days)
         mean = base.mean * factor

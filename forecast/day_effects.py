@@ -27,6 +27,7 @@ from forecast.calendar import (
     shrunk_effect,
 )
 from forecast.holiday_level import WeekLevelEffects, week_level_effects
+from forecast.models.base import MEDIAN_EFFICIENCY, robust_sd
 
 MIN_RATIO_TO_RESCALE = 0.15  # a day under this share of normal is a closure
 _OPEN_AS_USUAL = 0.8
@@ -36,6 +37,7 @@ _MAX_SURGE_DAYS = 2
 _MIN_OUTAGE_REFERENCE = 10.0  # a day usually this busy is empty only when something broke
 _YEAR, _YEAR_SLACK = 364, 3
 _DAYS_KEYED = 32  # (month, day) keyed as month * 32 + day
+_MIN_NOISE_DAYS = 28  # ordinary days needed to read the day-to-day noise of the ratios
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,9 +149,10 @@ def learn_day_effects(daily: pd.Series, kinds: pd.Series, whole: pd.Series | Non
     ratio[surges] = surge_ratio[surges]
     annual = _annual_closures(ratio, reference)
     lone = surges | outages | on_dates(pd.DatetimeIndex(daily.index), annual)
+    noise = _ratio_noise(ratio[normal & ~lone])
     ratio[(kinds == NORMAL) & ~lone] = np.nan
     own = _without_days_lent_to_breaks(ratio, kinds)
-    by_kind, raw = _effects_by_kind(own.dropna(), kinds)
+    by_kind, raw = _effects_by_kind(own.dropna(), kinds, noise)
     closures = {k for k, r in raw.items() if r < MIN_RATIO_TO_RESCALE}
     week_level = week_level_effects(daily, kinds, own, reference,
                                     ordinary=normal & ~lone, closures=closures)
@@ -209,24 +212,46 @@ def _on_days_off(reference: pd.Series, normal: pd.Series) -> pd.Series:
     return reference < min(MIN_RATIO_TO_RESCALE * typical, 1.0)
 
 
-def _effects_by_kind(known: pd.Series, kinds: pd.Series
+def _ratio_noise(ordinary: pd.Series) -> float:
+    """The day-to-day spread of ordinary days' log ratios to their neighbouring weeks
+    (0 where too few days are read to tell)."""
+    logs = np.log(ordinary.dropna().to_numpy(dtype=float))
+    return robust_sd(logs) if len(logs) >= _MIN_NOISE_DAYS else 0.0
+
+
+def _effects_by_kind(known: pd.Series, kinds: pd.Series, noise: float = 0.0
                      ) -> tuple[dict[str, float], dict[str, float]]:
     """From the `known` ratios of special days: the shrunk effect per family and per kind,
-    and each kind's raw median ratio."""
+    and each kind's raw median ratio. An effect is also kept only as far as it stands out
+    from the `noise` of a day's ratio (see `_beyond_noise`)."""
     known_kinds = kinds.reindex(known.index).astype(str)
     grouped = known_kinds.str.contains(":") & ~known_kinds.str.startswith(f"{EVENT}:")
     by_kind: dict[str, float] = {}
     families = known[grouped].groupby(known_kinds[grouped].map(kind_family)).agg(["median", "size"])
     for family, median, n in families.itertuples():
-        by_kind[str(family)] = shrunk_effect(median, n, towards=1.0)
+        by_kind[str(family)] = _beyond_noise(median, n, 1.0, noise)
     raw: dict[str, float] = {}
     for kind, median, n in known.groupby(known_kinds).agg(["median", "size"]).itertuples():
         kind = str(kind)
         raw[kind] = float(median)
         closure = raw[kind] < MIN_RATIO_TO_RESCALE
         prior = by_kind.get(kind_family(kind), 1.0) if kind_family(kind) != kind else 1.0
-        by_kind[kind] = raw[kind] if closure else shrunk_effect(median, n, towards=prior)
+        by_kind[kind] = raw[kind] if closure else _beyond_noise(median, n, prior, noise)
     return by_kind, raw
+
+
+def _beyond_noise(median: float, n: int, towards: float, noise: float) -> float:
+    """The median ratio of `n` days shrunk towards `towards` (`shrunk_effect`), and then
+    by d^2 / (d^2 + se^2), d its log distance from `towards` and se the standard error of
+    a median of n days of `noise`: a run-up day of a queue without a run-up is read from
+    a handful of noisy days and would repeat their noise; a clear effect is kept."""
+    effect = shrunk_effect(median, n, towards=towards)
+    if noise <= 0 or towards <= 0:
+        return effect
+    distance = float(np.log(max(float(median), 1e-3) / towards))
+    error = MEDIAN_EFFICIENCY * noise / np.sqrt(n)
+    weight = distance ** 2 / (distance ** 2 + error ** 2) if distance else 0.0
+    return towards + weight * (effect - towards)
 
 
 def _without_days_lent_to_breaks(ratio: pd.Series, kinds: pd.Series) -> pd.Series:

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.calendar import ratio_to_neighbouring_weeks
-from forecast.models.base import robust_sd
+from forecast.models.base import MEDIAN_EFFICIENCY, robust_sd
 
 MONTHS = 12
 MIN_MONTHS = 3
@@ -31,7 +31,6 @@ MIN_REFERENCE = 5.0  # a day read against fewer contacts is too noisy to read (o
 GATE_Z = 3.0
 KEEP_Z = 2.0
 MAX_EFFECT = 1.5  # |log|: no day of the month reads as more than 4.5x or under 0.22x
-_MEDIAN_EFFICIENCY = 1.2533  # a median's standard error over a mean's, normal noise
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +73,7 @@ def month_cycle(daily: pd.Series, ordinary: pd.Series) -> MonthCycle | None:
         own = centred[day == d]
         if len(own) >= MIN_MONTHS:
             medians[d - 1] = float(np.median(own))
-            errors[d - 1] = _MEDIAN_EFFICIENCY * noise / np.sqrt(len(own))
+            errors[d - 1] = MEDIAN_EFFICIENCY * noise / np.sqrt(len(own))
     read = np.isfinite(errors)
     tested = int(read.sum())
     if tested == 0:

@@ -89,6 +89,7 @@ def _estimate_power(actual: np.ndarray, predicted: np.ndarray) -> float:
 
 
 MAD_TO_SD = 1.4826  # a normal's standard deviation over its median absolute deviation
+MEDIAN_EFFICIENCY = 1.2533  # a median's standard error over a mean's, normal noise
 
 
 def robust_sd(values: np.ndarray) -> float:

@@ -139,6 +139,23 @@ def test_learnt_rebound_is_shrunk_towards_the_family() -> None:
                                                                 rel=1e-3)
 
 
+
+def test_an_effect_within_the_day_to_day_noise_is_not_repeated_and_a_clear_one_is() -> None:
+    days = pd.date_range("2025-01-06", periods=20 * 7, freq="D")
+    daily = pd.Series(np.random.default_rng(3).poisson(100, len(days)).astype(float),
+                      index=days)
+    kinds = pd.Series("normal", index=days, dtype=object)
+    for day, kind, value in (("2025-02-11", "pre_break_4:A", 109.0),  # +9%: noise
+                             ("2025-04-08", "pre_break_4:A", 109.0),
+                             ("2025-02-18", "post_break_1:A", 150.0),  # +50%: a rebound
+                             ("2025-04-15", "post_break_1:A", 150.0)):
+        daily[day], kinds[day] = value, kind
+    effects, _ = learn_day_effects(daily, kinds)
+    noisy, clear = effects.by_kind["pre_break_4:A"], effects.by_kind["post_break_1:A"]
+    # n / (n + 1) alone keeps 1 + 2/3 * 0.09 = 1.06 and 1.33 of the families
+    assert 1.0 <= noisy < 1.035
+    assert clear > effects.by_kind["post_break_1"] > 1.3
+
 def test_a_lone_surge_is_made_normal_unless_it_comes_every_year() -> None:
     days = pd.date_range("2024-01-01", periods=2 * 364 + 28, freq="D")
     daily = pd.Series(100.0, index=days)

@@ -12,6 +12,7 @@ import pandas as pd
 from forecast.calendar import check_country
 from forecast.csvfile import unpacked
 from forecast.errors import InvalidInput
+from forecast.events import read_events_csv
 from forecast.holiday_detect import detect_country
 from forecast.ingest import (
     aggregate,
@@ -40,6 +41,7 @@ def run_forecast(args: argparse.Namespace) -> None:
         raise InvalidInput(f"--horizon must be a positive number of intervals; got "
                            f"{args.horizon}", column="horizon")
     piped = args.input == "-"
+    events = tuple(read_events_csv(Path(args.events))) if args.events else ()
     raw = read_inquiry_csv(unpacked(sys.stdin.buffer.read()) if piped else Path(args.input))
     raw_events = "count" not in {str(c).strip().lower() for c in raw.columns}
     parsed = parse_inquiries(raw)
@@ -69,7 +71,7 @@ def run_forecast(args: argparse.Namespace) -> None:
     with executor_for(workers=args.workers, dask_address=None, tasks=series) as executor:
         result = forecast_frame(buckets, freq=freq, horizon=args.horizon + spare,
                                 start=cutoff, model=args.model,
-                                country=_country(args.holidays, buckets),
+                                country=_country(args.holidays, buckets), events=events,
                                 mapper=in_input_order(executor))
     if zone is not None:
         result = on_zone_clock(result, zone, intervals=args.horizon,
@@ -198,6 +200,9 @@ def add_forecast_parser(sub: argparse._SubParsersAction) -> None:  # type: ignor
     parser.add_argument("--model", default="auto", help="auto or a model name")
     parser.add_argument("--holidays", help="country code for public holidays, e.g. KR, US; "
                         "'none' for none (default: the country whose holidays the data dips on)")
+    parser.add_argument("--events", help="CSV of known events (name,kind,start,end,categories; "
+                        "as `vocast events import` reads): launches, campaigns, outages, "
+                        "policy changes past and planned")
     parser.add_argument("--by-channel", action="store_true",
                         help="forecast each category/channel (adds a channel column)")
     parser.add_argument("--workers", type=int, default=0,

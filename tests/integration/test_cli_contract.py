@@ -246,6 +246,38 @@ def test_a_level_that_moved_weeks_ago_is_forecast_from_where_it_is_now(tmp_path:
     assert weekly_total["billing"] == pytest.approx(90 * weekly.sum() / len(days) * 7, rel=0.1)
 
 
+def test_known_events_lift_the_days_they_cover_and_a_bad_row_is_named(tmp_path: Path) -> None:
+    days = pd.date_range("2025-06-02", periods=20 * 7, freq="D")
+    campaigns = [("2025-07-07", "2025-07-13"), ("2025-09-01", "2025-09-07"),
+                 ("2025-10-27", "2025-11-02")]  # the last one is planned, after the cutoff
+    lifted = np.zeros(len(days), dtype=bool)
+    for start, end in campaigns[:2]:
+        lifted |= (days >= start) & (days <= end)
+    counts = np.random.default_rng(4).poisson(np.where(lifted, 160.0, 100.0))
+    source = tmp_path / "in.csv"
+    pd.DataFrame({"ts": days.strftime("%Y-%m-%d"), "category": "orders",
+                  "count": counts}).to_csv(source, index=False)
+    events = tmp_path / "events.csv"
+    events.write_text("name,kind,start,end,categories\n" + "".join(
+        f"sale-{n},campaign,{start},{end},orders\n" for n, (start, end) in enumerate(campaigns)))
+    planned = pd.date_range(*campaigns[2]).strftime("%Y-%m-%d")
+    totals = {}
+    for extra in ((), ("--events", str(events))):
+        out = tmp_path / f"fc{len(extra)}.csv"
+        done = _vocast("forecast", "--input", str(source), "--freq", "D", "--horizon", "21",
+                       "--model", "week_average_cal", "--out", str(out), *extra)
+        assert done.returncode == 0, done.stderr
+        frame = pd.read_csv(out, dtype={"ts": str})
+        totals[bool(extra)] = frame[frame["ts"].isin(planned)]["yhat"].sum()
+    assert totals[False] == pytest.approx(700, rel=0.1)
+    assert totals[True] == pytest.approx(1120, rel=0.1)
+    events.write_text("name,kind,start,end,categories\nsale,campaign,2025-13-01,2025-13-07,\n")
+    done = _vocast("forecast", "--input", str(source), "--freq", "D", "--horizon", "7",
+                   "--events", str(events))
+    assert done.returncode != 0
+    assert "row 2" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
 def test_a_cutoff_inside_an_interval_forecasts_that_whole_interval(tmp_path: Path) -> None:
     stamps = pd.date_range("2026-01-05 08:00", periods=4 * 7 * 24 * 4, freq="15min")
     events = pd.DataFrame({"ts": [t.isoformat() for t in stamps], "category": "billing"})

@@ -6,9 +6,13 @@ day before a short holiday break and `post_holiday_<k>:<name>` for the k-th (up 
 after one of two or more days off; `pre_break_<k>:<name>` for the k-th (up to 5) working
 day before a long break, where rushes build up, and `post_break_<k>:<name>` for the k-th
 (up to 3) after it, where a week's backlog lands, bigger than a long weekend's;
-`break_day:<name>` for the ordinary days off inside a long break;
+`break_day:<name>` for the ordinary days off inside a long break; `bridge:<name>` for a
+lone working day of the week between a holiday and another day off, not marked already
+(the Friday after Ascension), which many take off or where customers catch up;
 `make_up_workday:<weekday>` for a weekend day worked in exchange for a bridge day off
-(China, Vietnam, Russia...); or `event:<kind>` for user events. A break is named after
+(China, Vietnam, Russia...); `retail_day:Black Friday` and `retail_day:Cyber Monday`,
+the shopping days after US Thanksgiving, in every country; or `event:<kind>` for user
+events. A break is named after
 the holiday that fills most of it, so the same break keeps its name from year to year
 ('X (observed)' and 'Day off (substituted from ...)' lose their notes); a long break
 lasts four days or more and holds two or more holidays (Seollal, Chuseok, Golden Week,
@@ -41,6 +45,8 @@ POST_BREAK = "post_break"
 BREAK_DAY = "break_day"
 EVENT = "event"
 MAKE_UP_WORKDAY = "make_up_workday"
+RETAIL_DAY = "retail_day"
+BRIDGE = "bridge"
 _TRAILING_NOTE = re.compile(r"\s*\([^()]*\)$")
 # Working days marked before and after a long break: the rush before one builds up over
 # a week (Seollal's and Chuseok's parcels, Christmas shopping), the rebound after it
@@ -62,7 +68,12 @@ _DESCRIPTIONS = {
     PRE_BREAK: "working day {k} before the {name} break",
     POST_BREAK: "working day {k} after the {name} break",
     BREAK_DAY: "day off inside the {name} break",
+    RETAIL_DAY: "{name}",
+    BRIDGE: "bridge day next to {name}",
 }
+# Shopping days that follow US Thanksgiving (the fourth Thursday of November), kept by
+# online shops the world over: days after it, and their names.
+_RETAIL_DAYS_AFTER_THANKSGIVING = ((1, "Black Friday"), (4, "Cyber Monday"))
 
 
 def kind_family(kind: str) -> str:
@@ -116,6 +127,7 @@ class _HolidayTable:
 
     names: dict[date, str]
     make_up_workdays: frozenset[date]
+    weekend: frozenset[int] = frozenset({5, 6})  # Monday = 0
 
 
 @lru_cache(maxsize=64)
@@ -129,7 +141,8 @@ def _holiday_table(code: str, first_year: int, last_year: int) -> _HolidayTable:
     except NotImplementedError as exc:
         raise InvalidParameter("holidays", code, COUNTRY_CODE_HELP) from exc
     worked = frozenset(getattr(found, "weekend_workdays", ()) or ())
-    return _HolidayTable({day: _canonical_name(name) for day, name in found.items()}, worked)
+    return _HolidayTable({day: _canonical_name(name) for day, name in found.items()}, worked,
+                         frozenset(int(d) for d in getattr(found, "weekend", (5, 6))))
 
 
 # Public holidays that most businesses of a country work through, read from its stock
@@ -221,9 +234,14 @@ def day_kinds(
     worked = make_up_workdays(pad, country) & ~is_holiday
     off = (is_holiday | np.isin(pad.day_of_week, off_weekdays)) & ~worked
     kinds = np.where(is_holiday, names, NORMAL).astype(object)
+    for i, name in _retail_days(pad).items():
+        if not is_holiday[i]:
+            kinds[i] = f"{RETAIL_DAY}:{name}"
     for first, last in day_runs(off):
         if is_holiday[first:last + 1].any():
             _mark_break(kinds, off, first, last)
+    weekend = _table_for(pad, country).weekend if country else frozenset({5, 6})
+    _mark_bridges(kinds, off, np.isin(pad.day_of_week, list(weekend)), is_holiday, names)
     kinds[worked] = [f"{MAKE_UP_WORKDAY}:{day}" for day in pad[worked].day_name()]
     result = pd.Series(kinds, index=pad).reindex(days)
     for event in events:
@@ -231,6 +249,21 @@ def day_kinds(
             inside = (days >= pd.Timestamp(event.start)) & (days <= pd.Timestamp(event.end))
             result[inside] = f"{EVENT}:{event.kind}"
     return result
+
+
+def _retail_days(days: pd.DatetimeIndex) -> dict[int, str]:
+    """Position in `days` (consecutive) of each Black Friday and Cyber Monday, whatever
+    the country: a shop's queue surges, a bank's may empty (a bridge day); the history
+    tells which, and a queue that has not met one yet runs it as a normal day."""
+    found: dict[int, str] = {}
+    for year in range(days[0].year, days[-1].year + 1):
+        november = pd.Timestamp(year=year, month=11, day=1)
+        thanksgiving = november + pd.Timedelta(days=(3 - november.day_of_week) % 7 + 21)
+        for after, name in _RETAIL_DAYS_AFTER_THANKSGIVING:
+            position = (thanksgiving + pd.Timedelta(days=after) - days[0]).days
+            if 0 <= position < len(days):
+                found[position] = name
+    return found
 
 
 def holidays_inside_other_breaks(kinds: pd.Series) -> pd.Series:
@@ -254,11 +287,11 @@ def holidays_inside_other_breaks(kinds: pd.Series) -> pd.Series:
     return pd.Series(inside, index=kinds.index)
 
 
-def shrunk_effect(median: float, n: int, *, towards: float) -> float:
-    """A median ratio of `n` days moved towards `towards` by n/(n+1), kept within
-    [0, MAX_DAY_EFFECT]: a kind seen once leans on its family, or a holiday on the
+def shrunk_effect(median: float, n: int, *, towards: float, prior_days: float = 1.0) -> float:
+    """A median ratio of `n` days moved towards `towards` by n/(n + prior_days), kept
+    within [0, MAX_DAY_EFFECT]: a kind seen once leans on its family, or a holiday on the
     typical holiday."""
-    effect = towards + n / (n + 1) * (float(median) - towards)
+    effect = towards + n / (n + prior_days) * (float(median) - towards)
     return float(np.clip(effect, 0.0, MAX_DAY_EFFECT))
 
 
@@ -286,6 +319,18 @@ def _mark_break(kinds: np.ndarray, off: np.ndarray, first: int, last: int) -> No
             continue
         count = (_LONG_BREAK_DAYS_MARKED if long_break else _SHORT_BREAK_DAYS)[family]
         _mark_working_days(kinds, off, start, step, count, f"{family}_{{k}}:{name}")
+
+
+def _mark_bridges(kinds: np.ndarray, off: np.ndarray, weekend: np.ndarray,
+                  is_holiday: np.ndarray, names: np.ndarray) -> None:
+    """Mark each lone working day of the country's working week between a holiday and
+    another day off, not marked yet (the Friday after Ascension): many take it off, or
+    customers catch up; the queue's history tells which. `weekend` marks the country's
+    weekend days: a Saturday after New Year's Day is no bridge, whoever works it."""
+    lone = (~off[1:-1] & ~weekend[1:-1] & off[:-2] & off[2:]
+            & (is_holiday[:-2] | is_holiday[2:]) & (kinds[1:-1] == NORMAL))
+    for i in np.flatnonzero(lone) + 1:
+        kinds[i] = f"{BRIDGE}:{names[i - 1] if is_holiday[i - 1] else names[i + 1]}"
 
 
 def _break_name(holidays: list[str]) -> str:

@@ -17,6 +17,7 @@ from forecast.calendar import (
     MAKE_UP_WORKDAY,
     MAX_DAY_EFFECT,
     NORMAL,
+    RETAIL_DAY,
     day_runs,
     holidays_inside_other_breaks,
     is_holiday_kind,
@@ -38,6 +39,10 @@ _MIN_OUTAGE_REFERENCE = 10.0  # a day usually this busy is empty only when somet
 _YEAR, _YEAR_SLACK = 364, 3
 _DAYS_KEYED = 32  # (month, day) keyed as month * 32 + day
 _MIN_NOISE_DAYS = 28  # ordinary days needed to read the day-to-day noise of the ratios
+# A holiday's own effect leans on "no effect" as on a quarter of a day seen, not a whole
+# one: holidays recur much as they were (two US Thanksgivings at 0.35 of a normal day
+# had read as 0.54), and a reading within the day-to-day noise is discounted anyway.
+HOLIDAY_PRIOR_DAYS = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +90,8 @@ class DayEffects:
         if is_holiday_kind(kind):
             return self.unseen_holiday
         family, _, holiday = kind.partition(":")
+        if family == RETAIL_DAY:
+            return self.by_kind.get(family, 1.0)
         if family == MAKE_UP_WORKDAY:
             return self.by_kind.get(family, 1.0)
         if family == EVENT or self.factor(holiday) >= _OPEN_AS_USUAL:
@@ -235,17 +242,21 @@ def _effects_by_kind(known: pd.Series, kinds: pd.Series, noise: float = 0.0
         kind = str(kind)
         raw[kind] = float(median)
         closure = raw[kind] < MIN_RATIO_TO_RESCALE
-        prior = by_kind.get(kind_family(kind), 1.0) if kind_family(kind) != kind else 1.0
-        by_kind[kind] = raw[kind] if closure else _beyond_noise(median, n, prior, noise)
+        holiday = kind_family(kind) == kind
+        prior = 1.0 if holiday else by_kind.get(kind_family(kind), 1.0)
+        weight = HOLIDAY_PRIOR_DAYS if holiday else 1.0
+        by_kind[kind] = raw[kind] if closure else _beyond_noise(median, n, prior, noise, weight)
     return by_kind, raw
 
 
-def _beyond_noise(median: float, n: int, towards: float, noise: float) -> float:
-    """The median ratio of `n` days shrunk towards `towards` (`shrunk_effect`), and then
+def _beyond_noise(median: float, n: int, towards: float, noise: float,
+                  prior_days: float = 1.0) -> float:
+    """The median ratio of `n` days shrunk towards `towards` (`shrunk_effect`, with a
+    prior worth `prior_days` days), and then
     by d^2 / (d^2 + se^2), d its log distance from `towards` and se the standard error of
     a median of n days of `noise`: a run-up day of a queue without a run-up is read from
     a handful of noisy days and would repeat their noise; a clear effect is kept."""
-    effect = shrunk_effect(median, n, towards=towards)
+    effect = shrunk_effect(median, n, towards=towards, prior_days=prior_days)
     if noise <= 0 or towards <= 0:
         return effect
     distance = float(np.log(max(float(median), 1e-3) / towards))

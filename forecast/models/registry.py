@@ -15,7 +15,7 @@ from forecast.models.naive import RecentMean, SeasonalNaive, WeekAverage
 from forecast.models.prophet import ProphetModel
 from forecast.models.sarimax import Sarimax
 from forecast.models.split import DailySplit
-from forecast.models.yearly import YearlyAdjusted, has_yearly_history
+from forecast.models.yearly import YearlyAdjusted, has_yearly_history, spans_a_year
 from forecast.series import Freq, History
 
 Builder = Callable[[Freq, int], Forecaster]
@@ -47,7 +47,7 @@ def _candidates(history: History) -> list[Forecaster]:
         models += built("mstl")
     elif history.freq.is_intraday:
         models += built("split_week_average")
-    if long_daily:
+    if spans_a_year(history):  # daily, or a year and more of intraday history
         models += built("week_average_yoy", "ets_yoy", "harmonic")
     return models
 

@@ -1,5 +1,6 @@
-"""Year-over-year seasonal index for daily series: scale a level-following forecast by how
-last year's same weeks compared with the weeks just before them. Weeks are aligned
+"""Year-over-year seasonal index: scale a level-following forecast (daily, or intraday
+with a year of history) by how last year's same weeks compared, in daily totals, with
+the weeks just before them. Weeks are aligned
 (364 days) so weekdays match; the index is averaged over the years available and shrunk
 towards 1, so one odd year cannot swing the forecast."""
 
@@ -23,6 +24,12 @@ MIN_HISTORY_DAYS = YEAR_DAYS + 60  # last year's weeks ahead, and weeks before t
 def has_yearly_history(history: History) -> bool:
     """Whether a daily history reaches back far enough for year-over-year methods."""
     return history.freq is Freq.DAILY and len(history.y) >= MIN_HISTORY_DAYS
+
+
+def spans_a_year(history: History) -> bool:
+    """Whether a history (at any frequency) reaches back far enough for year-over-year
+    methods."""
+    return len(history.y) >= MIN_HISTORY_DAYS * history.freq.per_day
 
 
 @dataclass(frozen=True, slots=True)

@@ -81,7 +81,9 @@ def test_a_holiday_is_learnt_from_the_years_it_fell_on_its_own() -> None:
     daily[kinds.to_numpy() != "normal"] = 20.0  # every break and holiday deep
     daily["2024-10-09"] = 60.0  # Hangul Day on its own: a lighter holiday
     effects, _ = learn_day_effects(daily, kinds)
-    assert effects.by_kind["Hangul Day"] == pytest.approx(0.5 + 0.5 * 60.5 / 100.5, rel=1e-3)
+    # seen once, it leans on "no effect" as on a quarter of a day: 1/1.25 of its reading
+    assert effects.by_kind["Hangul Day"] == pytest.approx(1 - 0.8 * (1 - 60.5 / 100.5),
+                                                          rel=1e-3)
 
 
 def test_kind_helpers() -> None:
@@ -313,3 +315,52 @@ def test_days_a_company_shuts_every_year_though_no_holiday_are_forecast_shut() -
     shut = (ds.month == 12) & (ds.day >= 27)
     assert forecast.mean[shut].max() == 0.0
     assert forecast.mean[~shut & (ds.day_of_week < 5) & (ds.day != 25) & (ds.day != 26)].min() > 90
+
+
+def test_black_friday_and_cyber_monday_are_days_of_their_own_in_every_country() -> None:
+    for country in ("US", "GB", None):
+        kinds = day_kinds(pd.date_range("2025-11-20", "2025-12-05"), country)
+        assert kinds["2025-11-28"] == "retail_day:Black Friday"
+        assert kinds["2025-12-01"] == "retail_day:Cyber Monday"
+    assert day_kinds(pd.date_range("2024-11-20", "2024-12-05"), "US")["2024-12-02"] == \
+        "retail_day:Cyber Monday"  # Thanksgiving on the 28th that year
+    assert describe_kind("retail_day:Black Friday") == "Black Friday"
+
+
+def test_a_shops_black_friday_surge_repeats_and_a_bank_without_one_runs_as_usual() -> None:
+    days = pd.date_range("2023-06-05", "2025-11-16", freq="D")
+    rng = np.random.default_rng(5)
+    ordinary = rng.poisson(np.where(days.day_of_week < 5, 200.0, 80.0)).astype(float)
+    for surging, expected in ((True, (450.0, 800.0)), (False, (160.0, 240.0))):
+        daily = pd.Series(ordinary, index=days)
+        if surging:  # Black Friday 2023 and 2024 at three times a Friday
+            daily[["2023-11-24", "2024-11-29"]] = 600.0
+        history = History(key=KEY, freq=Freq.DAILY, y=daily, country="US")
+        forecast = CalendarAdjusted(WeekAverage(weeks=8)).fit(history).predict(21)
+        black_friday = forecast.mean[pd.DatetimeIndex(forecast.ds) == "2025-11-28"][0]
+        assert expected[0] < black_friday < expected[1]
+
+
+def test_a_lone_working_day_between_a_holiday_and_the_weekend_is_a_bridge() -> None:
+    kinds = _kinds("2025-05-26", "2025-06-24", "DE")
+    assert kinds["05-30"] == "bridge:Ascension Day"  # Thursday's holiday, then the weekend
+    assert kinds["06-06"] == "pre_holiday_1:Pentecost Monday"  # already a kind of its own
+    assert _kinds("2015-12-28", "2016-01-08", "NL")["01-02"] == "normal"  # a Saturday
+    assert describe_kind("bridge:Ascension Day") == "bridge day next to Ascension Day"
+
+
+def test_an_office_that_empties_on_bridge_days_is_forecast_to_again() -> None:
+    days = pd.date_range("2022-06-06", "2025-05-25", freq="D")
+    kinds = day_kinds(days, "DE")
+    rng = np.random.default_rng(8)
+    daily = pd.Series(rng.poisson(np.where(days.day_of_week < 5, 300.0, 0.0)), index=days,
+                      dtype=float)
+    daily[kinds.map(is_holiday_kind).to_numpy(dtype=bool)] = 0.0
+    bridges = kinds.str.startswith("bridge:").to_numpy(dtype=bool)
+    assert bridges.sum() >= 4
+    daily[bridges] = rng.poisson(150.0, bridges.sum())  # half the staff and customers off
+    history = History(key=KEY, freq=Freq.DAILY, y=daily, country="DE")
+    forecast = CalendarAdjusted(WeekAverage(weeks=8)).fit(history).predict(14)
+    by_day = pd.Series(forecast.mean, index=pd.DatetimeIndex(forecast.ds))
+    assert 120 < by_day["2025-05-30"] < 200  # the Friday after Ascension Day
+    assert by_day["2025-05-28"] > 250

@@ -373,3 +373,21 @@ def test_a_holiday_not_met_yet_has_bands_from_shut_to_a_normal_day() -> None:
     good_friday = pd.DatetimeIndex(forecast.ds) == pd.Timestamp("2024-03-29")
     assert forecast.mean[good_friday][0] > 50.0
     assert forecast.bounds[80][0][good_friday][0] == 0.0
+
+
+def test_a_year_of_intraday_history_brings_in_the_yearly_candidates() -> None:
+    stamps = pd.date_range("2024-08-01", "2025-12-01", freq="60min", inclusive="left")
+    open_hours = (stamps.hour >= 8) & (stamps.hour < 20)
+    days = stamps.normalize()
+    from_peak = (days.day_of_year - 349 + 182) % 365 - 182  # days from December 15th
+    december = np.exp(-0.5 * (from_peak / 8.0) ** 2)
+    mean = np.where(open_hours, 10.0 * (1 + 1.5 * december), 0.0)
+    y = pd.Series(np.random.default_rng(2).poisson(mean).astype(float), index=stamps)
+    request = SeriesRequest(KEY, y, Freq.parse("60min"))
+    forecast = forecast_series(request, horizon=14 * 24, model="auto", country=None)
+    ds = pd.DatetimeIndex(forecast.ds)
+    second_week = forecast.mean[ds >= "2025-12-08"].sum()
+    last_week = y[y.index >= "2025-11-24"].sum()
+    assert forecast.model.startswith("combo:") or forecast.model in (
+        "week_average_yoy", "ets_yoy", "harmonic")
+    assert second_week > 1.5 * last_week  # the December peak a year ago comes again

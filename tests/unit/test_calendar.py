@@ -318,13 +318,14 @@ def test_days_a_company_shuts_every_year_though_no_holiday_are_forecast_shut() -
 
 
 def test_black_friday_and_cyber_monday_are_days_of_their_own_in_every_country() -> None:
-    for country in ("US", "GB", None):
+    for country in ("US", "GB", "KR"):
         kinds = day_kinds(pd.date_range("2025-11-20", "2025-12-05"), country)
         assert kinds["2025-11-28"] == "retail_day:Black Friday"
         assert kinds["2025-12-01"] == "retail_day:Cyber Monday"
     assert day_kinds(pd.date_range("2024-11-20", "2024-12-05"), "US")["2024-12-02"] == \
         "retail_day:Cyber Monday"  # Thanksgiving on the 28th that year
     assert describe_kind("retail_day:Black Friday") == "Black Friday"
+    assert (day_kinds(pd.date_range("2025-11-20", "2025-12-05"), None) == "normal").all()
 
 
 def test_a_shops_black_friday_surge_repeats_and_a_bank_without_one_runs_as_usual() -> None:

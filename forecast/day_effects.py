@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.calendar import (
+    BRIDGE,
     EVENT,
     MAKE_UP_WORKDAY,
     MAX_DAY_EFFECT,
@@ -160,6 +161,10 @@ def learn_day_effects(daily: pd.Series, kinds: pd.Series, whole: pd.Series | Non
     ratio[(kinds == NORMAL) & ~lone] = np.nan
     own = _without_days_lent_to_breaks(ratio, kinds)
     by_kind, raw = _effects_by_kind(own.dropna(), kinds, noise)
+    # Bridge and shopping days that this queue works like any other stay in the history as
+    # they are: replaced by their neighbours, two low ones had lifted a short history's
+    # Mondays and Fridays by 3% (a US office of 12 weeks).
+    ratio[kinds.isin(_ordinary_kinds(own.dropna(), kinds, noise))] = np.nan
     closures = {k for k, r in raw.items() if r < MIN_RATIO_TO_RESCALE}
     week_level = week_level_effects(daily, kinds, own, reference,
                                     ordinary=normal & ~lone, closures=closures)
@@ -247,6 +252,19 @@ def _effects_by_kind(known: pd.Series, kinds: pd.Series, noise: float = 0.0
         weight = HOLIDAY_PRIOR_DAYS if holiday else 1.0
         by_kind[kind] = raw[kind] if closure else _beyond_noise(median, n, prior, noise, weight)
     return by_kind, raw
+
+
+def _ordinary_kinds(known: pd.Series, kinds: pd.Series, noise: float) -> set[str]:
+    """Bridge and shopping days whose days' median ratio lies within a standard error of
+    1: days like any other of this queue, kept in the history as they are."""
+    if noise <= 0:
+        return set()
+    known_kinds = kinds.reindex(known.index).astype(str)
+    optional = known_kinds.map(kind_family).isin([BRIDGE, RETAIL_DAY])
+    stats = np.log(known[optional].clip(lower=1e-3)).groupby(known_kinds[optional]).agg(
+        ["median", "size"])
+    error = MEDIAN_EFFICIENCY * noise / np.sqrt(stats["size"])
+    return set(stats.index[(stats["median"].abs() < error).to_numpy()])
 
 
 def _beyond_noise(median: float, n: int, towards: float, noise: float,

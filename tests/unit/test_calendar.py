@@ -365,3 +365,17 @@ def test_an_office_that_empties_on_bridge_days_is_forecast_to_again() -> None:
     by_day = pd.Series(forecast.mean, index=pd.DatetimeIndex(forecast.ds))
     assert 120 < by_day["2025-05-30"] < 200  # the Friday after Ascension Day
     assert by_day["2025-05-28"] > 250
+
+
+def test_shopping_days_worked_like_any_other_stay_in_the_history_as_they_are() -> None:
+    days = pd.date_range("2024-09-02", "2025-12-07", freq="D")
+    daily = pd.Series(np.random.default_rng(12).poisson(
+        np.where(days.day_of_week < 5, 300.0, 0.0)), index=days, dtype=float)
+    daily[["2025-11-28", "2025-12-01"]] = [285.0, 290.0]  # a little low: a day's noise
+    kinds = day_kinds(pd.DatetimeIndex(days), "US", off_weekdays=(5, 6))
+    daily[kinds.map(is_holiday_kind).to_numpy(dtype=bool)] = 0.0
+    _, ratio = learn_day_effects(daily, kinds)
+    assert np.isnan(ratio["2025-11-28"]) and np.isnan(ratio["2025-12-01"])
+    daily[["2024-11-29", "2025-11-28"]] = 900.0  # a shop's Black Friday, every year
+    _, ratio = learn_day_effects(daily, kinds)
+    assert ratio["2025-11-28"] > 2.5

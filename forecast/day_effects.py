@@ -270,10 +270,10 @@ def _ordinary_kinds(known: pd.Series, kinds: pd.Series, noise: float) -> set[str
 def _beyond_noise(median: float, n: int, towards: float, noise: float,
                   prior_days: float = 1.0) -> float:
     """The median ratio of `n` days shrunk towards `towards` (`shrunk_effect`, with a
-    prior worth `prior_days` days), and then
-    by d^2 / (d^2 + se^2), d its log distance from `towards` and se the standard error of
-    a median of n days of `noise`: a run-up day of a queue without a run-up is read from
-    a handful of noisy days and would repeat their noise; a clear effect is kept."""
+    prior worth `prior_days` days), and then by d^2 / (d^2 + se^2), d its log distance
+    from `towards` and se the standard error of a median of n days of `noise`: a run-up
+    day of a queue without a run-up is read from a handful of noisy days and would
+    repeat their noise; a clear effect is kept."""
     effect = shrunk_effect(median, n, towards=towards, prior_days=prior_days)
     if noise <= 0 or towards <= 0:
         return effect

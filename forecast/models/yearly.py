@@ -21,15 +21,15 @@ MAX_YEARS = 3
 MIN_HISTORY_DAYS = YEAR_DAYS + 60  # last year's weeks ahead, and weeks before them to compare
 
 
-def has_yearly_history(history: History) -> bool:
-    """Whether a daily history reaches back far enough for year-over-year methods."""
-    return history.freq is Freq.DAILY and len(history.y) >= MIN_HISTORY_DAYS
-
-
 def spans_a_year(history: History) -> bool:
     """Whether a history (at any frequency) reaches back far enough for year-over-year
     methods."""
     return len(history.y) >= MIN_HISTORY_DAYS * history.freq.per_day
+
+
+def has_yearly_history(history: History) -> bool:
+    """Whether a daily history reaches back far enough for year-over-year methods."""
+    return history.freq is Freq.DAILY and spans_a_year(history)
 
 
 @dataclass(frozen=True, slots=True)

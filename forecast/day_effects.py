@@ -164,7 +164,9 @@ def learn_day_effects(daily: pd.Series, kinds: pd.Series, whole: pd.Series | Non
     # Bridge and shopping days that this queue works like any other stay in the history as
     # they are: replaced by their neighbours, two low ones had lifted a short history's
     # Mondays and Fridays by 3% (a US office of 12 weeks).
-    ratio[kinds.isin(_ordinary_kinds(own.dropna(), kinds, noise))] = np.nan
+    ordinary_kinds = _ordinary_kinds(own.dropna(), kinds, noise)
+    if ordinary_kinds:
+        ratio[kinds.isin(ordinary_kinds)] = np.nan
     closures = {k for k, r in raw.items() if r < MIN_RATIO_TO_RESCALE}
     week_level = week_level_effects(daily, kinds, own, reference,
                                     ordinary=normal & ~lone, closures=closures)
@@ -259,12 +261,13 @@ def _ordinary_kinds(known: pd.Series, kinds: pd.Series, noise: float) -> set[str
     1: days like any other of this queue, kept in the history as they are."""
     if noise <= 0:
         return set()
-    known_kinds = kinds.reindex(known.index).astype(str)
-    optional = known_kinds.map(kind_family).isin([BRIDGE, RETAIL_DAY])
-    stats = np.log(known[optional].clip(lower=1e-3)).groupby(known_kinds[optional]).agg(
-        ["median", "size"])
-    error = MEDIAN_EFFICIENCY * noise / np.sqrt(stats["size"])
-    return set(stats.index[(stats["median"].abs() < error).to_numpy()])
+    logs: dict[str, list[float]] = {}
+    for kind, value in zip(kinds.reindex(known.index).astype(str), known.to_numpy(dtype=float),
+                           strict=True):
+        if kind_family(kind) in (BRIDGE, RETAIL_DAY):
+            logs.setdefault(kind, []).append(float(np.log(max(value, 1e-3))))
+    return {kind for kind, values in logs.items()
+            if abs(float(np.median(values))) < MEDIAN_EFFICIENCY * noise / np.sqrt(len(values))}
 
 
 def _beyond_noise(median: float, n: int, towards: float, noise: float,

@@ -74,6 +74,7 @@ _DESCRIPTIONS = {
 # Shopping days that follow US Thanksgiving (the fourth Thursday of November), kept by
 # online shops the world over: days after it, and their names.
 _RETAIL_DAYS_AFTER_THANKSGIVING = ((1, "Black Friday"), (4, "Cyber Monday"))
+_DEFAULT_WEEKEND = frozenset({5, 6})  # Monday = 0: where no country names its own
 
 
 def kind_family(kind: str) -> str:
@@ -127,7 +128,7 @@ class _HolidayTable:
 
     names: dict[date, str]
     make_up_workdays: frozenset[date]
-    weekend: frozenset[int] = frozenset({5, 6})  # Monday = 0
+    weekend: frozenset[int] = _DEFAULT_WEEKEND
 
 
 @lru_cache(maxsize=64)
@@ -142,7 +143,7 @@ def _holiday_table(code: str, first_year: int, last_year: int) -> _HolidayTable:
         raise InvalidParameter("holidays", code, COUNTRY_CODE_HELP) from exc
     worked = frozenset(getattr(found, "weekend_workdays", ()) or ())
     return _HolidayTable({day: _canonical_name(name) for day, name in found.items()}, worked,
-                         frozenset(int(d) for d in getattr(found, "weekend", (5, 6))))
+                         frozenset(int(d) for d in getattr(found, "weekend", _DEFAULT_WEEKEND)))
 
 
 # Public holidays that most businesses of a country work through, read from its stock
@@ -240,7 +241,7 @@ def day_kinds(
     for first, last in day_runs(off):
         if is_holiday[first:last + 1].any():
             _mark_break(kinds, off, first, last)
-    weekend = _table_for(pad, country).weekend if country else frozenset({5, 6})
+    weekend = _table_for(pad, country).weekend if country else _DEFAULT_WEEKEND
     _mark_bridges(kinds, off, np.isin(pad.day_of_week, list(weekend)), is_holiday, names)
     kinds[worked] = [f"{MAKE_UP_WORKDAY}:{day}" for day in pad[worked].day_name()]
     result = pd.Series(kinds, index=pad).reindex(days)

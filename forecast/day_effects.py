@@ -43,7 +43,7 @@ _MIN_NOISE_DAYS = 28  # ordinary days needed to read the day-to-day noise of the
 # A holiday's own effect leans on "no effect" as on a quarter of a day seen, not a whole
 # one: holidays recur much as they were (two US Thanksgivings at 0.35 of a normal day
 # had read as 0.54), and a reading within the day-to-day noise is discounted anyway.
-HOLIDAY_PRIOR_DAYS = 0.25
+_HOLIDAY_PRIOR_DAYS = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,9 +91,7 @@ class DayEffects:
         if is_holiday_kind(kind):
             return self.unseen_holiday
         family, _, holiday = kind.partition(":")
-        if family == RETAIL_DAY:
-            return self.by_kind.get(family, 1.0)
-        if family == MAKE_UP_WORKDAY:
+        if family in (RETAIL_DAY, MAKE_UP_WORKDAY):  # learnt as a family, else ordinary
             return self.by_kind.get(family, 1.0)
         if family == EVENT or self.factor(holiday) >= _OPEN_AS_USUAL:
             return 1.0  # no break around a holiday the queue works through as usual
@@ -251,7 +249,7 @@ def _effects_by_kind(known: pd.Series, kinds: pd.Series, noise: float = 0.0
         closure = raw[kind] < MIN_RATIO_TO_RESCALE
         holiday = kind_family(kind) == kind
         prior = 1.0 if holiday else by_kind.get(kind_family(kind), 1.0)
-        weight = HOLIDAY_PRIOR_DAYS if holiday else 1.0
+        weight = _HOLIDAY_PRIOR_DAYS if holiday else 1.0
         by_kind[kind] = raw[kind] if closure else _beyond_noise(median, n, prior, noise, weight)
     return by_kind, raw
 

@@ -25,6 +25,8 @@ true mean), next to the seasonal-naive, 8-week-average and Prophet baselines:
 - `hours_change_60min`: hourly, open 09-18 on weekdays until five weeks before the end,
   then 08-20 and Saturday mornings too;
 - `month_cycle`: bills on the 1st (x1.6 fading over five days) and salaries on the 25th;
+- `month_ends_DE`: a German office shut at weekends and on holidays, bills on the first
+  working day of the month (x1.3) and payments due on the last (x1.6);
 - `outage`: nine days recorded as zeros (a broken export) six weeks before the first origin;
 - `weekend_change`: Saturday service stops, or Sunday volume doubles, three weeks before
   the first origin;
@@ -53,7 +55,7 @@ import pandas as pd
 
 from bench import _datasets as ds
 from bench.accuracy import DEFAULT_MODELS, run_timed
-from forecast.calendar import holiday_names, make_up_workdays
+from forecast.calendar import holiday_names, make_up_workdays, working_days
 from forecast.holiday_detect import detect_country
 from forecast.series import Freq, SeriesKey
 
@@ -190,6 +192,18 @@ def _month_cycle(index: pd.DatetimeIndex, _n: int) -> np.ndarray:
                       dtype=float)
 
 
+def _month_ends_on_working_days(index: pd.DatetimeIndex, _n: int) -> np.ndarray:
+    """Shut at weekends; the first working day of the month (Germany's) x1.3, the last
+    x1.6, wherever the weekend and holidays move them."""
+    working = pd.Series(working_days(index, "DE"), index=index)
+    month = index.year * 12 + index.month
+    open_days = working[working.to_numpy()]
+    firsts = open_days.groupby(month[working.to_numpy()]).head(1).index
+    lasts = open_days.groupby(month[working.to_numpy()]).tail(1).index
+    effect = np.where(index.isin(lasts), 1.6, np.where(index.isin(firsts), 1.3, 1.0))
+    return np.where(index.day_of_week >= 5, 0.0, effect)
+
+
 def _outage(index: pd.DatetimeIndex, _n: int) -> np.ndarray:
     """Nine days recorded as zeros (a broken export) six weeks before the first origin."""
     start = END - pd.Timedelta(days=3 * 28 + 42)
@@ -266,6 +280,9 @@ SCENARIOS: dict[str, Callable[[], ds.Dataset]] = {
         "hours_change_60min", Freq.H60, _hours_change([30, 8, 2], 10 + 3, 5)),
     "month_cycle": lambda: _with_detected_country(
         "month_cycle", Freq.DAILY, _daily([300, 120, 60, 25], 2 * 365, shift=_month_cycle)),
+    "month_ends_DE": lambda: _with_detected_country(
+        "month_ends_DE", Freq.DAILY, _daily([300, 120, 60, 25], 2 * 365, country="DE",
+                                            shift=_month_ends_on_working_days)),
     "outage": lambda: _with_detected_country(
         "outage", Freq.DAILY, _daily([300, 120, 60, 25], 2 * 365, shift=_outage)),
     "weekend_change": lambda: _with_detected_country(

@@ -207,6 +207,18 @@ def make_up_workdays(days: pd.DatetimeIndex, country: str | None) -> np.ndarray:
     return np.asarray(days.normalize().isin(pd.DatetimeIndex(sorted(worked))), dtype=bool)
 
 
+def working_days(days: pd.DatetimeIndex, country: str | None) -> np.ndarray:
+    """True for each day that is a working day of `country` (its weekend and public
+    holidays off, make-up workdays on; Saturday and Sunday off where no country is known):
+    the days bills, statements and salaries move to when theirs falls on a day off."""
+    if len(days) == 0:
+        return np.zeros(0, dtype=bool)
+    weekend = _table_for(days, country).weekend if country else _DEFAULT_WEEKEND
+    on_weekend = np.isin(days.day_of_week, list(weekend))
+    holiday = (holiday_names(days, country) != "").to_numpy()
+    return np.asarray((~on_weekend | make_up_workdays(days, country)) & ~holiday, dtype=bool)
+
+
 def holiday_names(days: pd.DatetimeIndex, country: str | None) -> pd.Series:
     """The holiday name of each day ('' when none)."""
     if not country or len(days) == 0:

@@ -192,7 +192,7 @@ def _read_calendar(history: History) -> _CalendarReading:
             daily, kinds, whole, commonly_worked=commonly_worked_holidays(history.country))
         # A month's rush on the same day every month reads as a lone surge where it is
         # twice its neighbours; the cycle reads those days too (not outages).
-        cycle = _month_cycle(daily, (kinds == NORMAL) & whole & ~(ratio < 1))
+        cycle = _month_cycle(daily, (kinds == NORMAL) & whole & ~(ratio < 1), history.country)
         shapes = learn_day_shapes(history.y, history.freq, day_of=day_of, kinds=kinds,
                                   whole=whole)
         normalised = _normalised_history(history, day_of, ratio, cycle)
@@ -214,11 +214,12 @@ def _read_calendar(history: History) -> _CalendarReading:
     return reading
 
 
-def _month_cycle(daily: pd.Series, ordinary: pd.Series) -> MonthCycle | None:
+def _month_cycle(daily: pd.Series, ordinary: pd.Series, country: str | None
+                 ) -> MonthCycle | None:
     """The day-of-month cycle of the daily totals, read on a regular daily index."""
     days = pd.date_range(daily.index.min(), daily.index.max(), freq="D")
     return month_cycle(daily.reindex(days, fill_value=0.0),
-                       ordinary.reindex(days, fill_value=False))
+                       ordinary.reindex(days, fill_value=False), country)
 
 
 def _daily_measure(values: pd.Series, day_of: pd.DatetimeIndex, ordinary: pd.Series

@@ -1,5 +1,6 @@
 """The day-of-month cycle: bills on the 1st and salaries on the 25th found and followed,
-nothing found where there is none."""
+bills on the first working day and payments due on the last followed to the Monday and
+the Friday, nothing found where there is none."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from forecast.calendar import working_days
 from forecast.models.adjusted import CalendarAdjusted
 from forecast.models.naive import WeekAverage
-from forecast.month_cycle import month_cycle
+from forecast.month_cycle import month_cycle, working_day_slots
 from forecast.pipeline import forecast_frame
 from forecast.series import Freq, History, SeriesKey
 
@@ -101,3 +103,57 @@ def test_auto_forecasts_the_first_of_the_month_up_from_a_file() -> None:
     weekday = days.day_of_week == days[first][0].day_of_week
     lift = frame.loc[first, "yhat"].iloc[0] / frame.loc[weekday & ~first, "yhat"].mean()
     assert 1.35 < lift < 1.7
+
+
+def _office_with_month_ends(days: int, seed: int) -> pd.Series:
+    """A German office closed at weekends and on holidays: bills on the first working day
+    of the month at 1.3 x, payments due on the last at 1.6 x."""
+    index = pd.date_range("2023-01-02", periods=days, freq="D")
+    working = working_days(index, "DE")
+    slots = working_day_slots(index, "DE")
+    first, last = slots == 0, slots == 16
+    mean = 300 * SHAPE[index.day_of_week] * np.where(first, 1.3, np.where(last, 1.6, 1.0))
+    counts = np.random.default_rng(seed).poisson(np.where(working, mean, 0.0))
+    return pd.Series(counts.astype(float), index=index)
+
+
+def test_working_days_and_their_places_in_the_month() -> None:
+    october = pd.date_range("2025-10-01", "2025-10-31", freq="D")
+    working = working_days(october, "DE")
+    assert not working[2]  # Friday 3 October, German Unity Day
+    assert not working[3] and working[5]  # Saturday off, Monday on
+    slots = working_day_slots(october, "DE")
+    assert slots[0] == 0 and slots[1] == 1 and slots[2] == -1  # Wed 1st, Thu 2nd, holiday
+    assert slots[30] == 16 and slots[29] == 17  # the last working day, the one before
+    # China's make-up workday: Sunday 28 September 2025 is worked before Golden Week.
+    assert working_days(pd.DatetimeIndex(["2025-09-28", "2025-10-01"]), "CN").tolist() == [
+        True, False]
+    assert working_days(pd.DatetimeIndex(["2025-09-28"]), None).tolist() == [False]
+
+
+def test_month_ends_on_working_days_are_read_by_working_day() -> None:
+    daily = _office_with_month_ends(550, seed=1)
+    cycle = month_cycle(daily, daily > 0, "DE")
+    assert cycle is not None and cycle.by_working_day
+    assert 1.15 < cycle.factors[0] < 1.35
+    assert 1.4 < cycle.factors[16] < 1.65
+    # November 2025 starts on a Saturday and ends on a Sunday: Monday the 3rd and
+    # Friday the 28th carry the rushes, the weekend days none.
+    days = pd.DatetimeIndex(["2025-11-01", "2025-11-03", "2025-11-04", "2025-11-28",
+                             "2025-11-30"])
+    factors = cycle.factor(days)
+    assert factors[0] == 1.0 and factors[4] == 1.0
+    assert factors[1] > 1.15 and factors[3] > 1.4 and abs(factors[2] - 1.0) < 0.05
+
+
+def test_auto_forecasts_the_last_working_day_up_when_the_month_ends_on_a_weekend() -> None:
+    daily = _office_with_month_ends(550, seed=2)  # to 2024-07-04
+    rows = pd.DataFrame({"ts": daily.index, "category": "billing", "channel": "",
+                         "count": daily.to_numpy()})
+    frame = forecast_frame(rows, freq=Freq.DAILY, horizon=60, country="DE")
+    yhat = frame.set_index(pd.DatetimeIndex(frame["ts"]))["yhat"]
+    # August 2024 ends on a Saturday: Friday the 30th is its last working day.
+    fridays = yhat[(yhat.index.day_of_week == 4) & (yhat.index.month == 8)]
+    lift = fridays[pd.Timestamp("2024-08-30")] / fridays.drop(pd.Timestamp("2024-08-30")).mean()
+    assert 1.35 < lift < 1.7
+    assert yhat[pd.Timestamp("2024-08-31")] == 0.0

@@ -1,8 +1,9 @@
 """Year-over-year seasonal index: scale a level-following forecast (daily, or intraday
 with a year of history) by how last year's same weeks compared, in daily totals, with
 the weeks just before them. Weeks are aligned
-(364 days) so weekdays match; the index is averaged over the years available and shrunk
-towards 1, so one odd year cannot swing the forecast."""
+(364 days) so weekdays match; the index is the median of three years (the mean of one or
+two) shrunk towards 1, so one odd year (a collapse, a one-off campaign) cannot swing the
+forecast."""
 
 from __future__ import annotations
 
@@ -72,6 +73,9 @@ def yearly_index(y: pd.Series, future: pd.DatetimeIndex) -> np.ndarray:
         ratios.append(ahead / reference.mean())
     if not ratios:
         return np.ones(len(future))
-    mean_ratio = np.nanmean(np.vstack(ratios), axis=0) if len(ratios) > 1 else ratios[0]
+    stacked = np.vstack(ratios)
+    # Three years outvote an odd one (a collapse, a one-off campaign); two can only average.
+    mean_ratio = (np.nanmedian(stacked, axis=0) if len(ratios) >= 3
+                  else np.nanmean(stacked, axis=0))
     mean_ratio = np.where(np.isfinite(mean_ratio), mean_ratio, 1.0)
     return np.clip(1.0 + SHRINK * (mean_ratio - 1.0), 0.3, 3.0)

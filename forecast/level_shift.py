@@ -76,12 +76,12 @@ def recent_level_shift(daily: pd.Series, ordinary: pd.Series) -> LevelShift | No
         return None
     best = int(np.argmax(np.where(passing, tried.surely, -np.inf)))
     factor = float(tried.factor[best])
-    if _seen_a_year_before(read, int(starts[best]), factor):
+    if seen_a_year_before(read, int(starts[best]), factor):
         return None
     return LevelShift(index[starts[best]], factor, float(tried.z[best]))
 
 
-def _seen_a_year_before(values: npt.NDArray[np.float64], start: int, factor: float) -> bool:
+def seen_a_year_before(values: npt.NDArray[np.float64], start: int, factor: float) -> bool:
     """Whether the same days a year before (52 weeks) stepped the same way, at least half
     as far: the season (a Christmas lull, a tax-season rush), not a new level."""
     earlier = start - YEAR_DAYS
@@ -100,7 +100,7 @@ class _Candidates:
 
     def __init__(self, values: npt.NDArray[np.float64], starts: npt.NDArray[np.int64]) -> None:
         n = len(values)
-        typical, noise = _reference_weeks(values, starts)
+        typical, noise = reference_weeks(values, starts)
         self.reference_days = np.isfinite(noise).sum(axis=(1, 2))
         self.drift = np.fmax(_drift(noise, REFERENCE_WEEKS // 2),
                              _drift(noise, REFERENCE_WEEKS - 2))
@@ -158,7 +158,7 @@ class _Candidates:
                 & (~self.silent_week | self.silent_fortnight), dtype=bool)
 
 
-def _reference_weeks(values: npt.NDArray[np.float64], starts: npt.NDArray[np.int64]
+def reference_weeks(values: npt.NDArray[np.float64], starts: npt.NDArray[np.int64]
                      ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Per start: the median of each weekday position over the weeks before it (NaN with
     fewer than two days), shape (starts, 7); and each of those days' log ratio to it

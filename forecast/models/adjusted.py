@@ -1,7 +1,8 @@
 """Calendar adjustment: give any inner model a history with its special days made normal
 (their effects read by forecast.day_effects: holidays, days around a break, events, lone
-surges and broken exports), the month's cycle taken out and a recent level shift
-followed, then apply the effects and the cycle to the future days. Any model gains
+surges and broken exports), the month's cycle and a surge wearing off taken out and a
+recent level shift followed, then apply the effects, the cycle and what is left of the
+surge to the future days. Any model gains
 holiday awareness this way, and last week's holiday no longer repeats into next week's
 forecast.
 """
@@ -26,7 +27,8 @@ from forecast.day_effects import (
     on_dates,
 )
 from forecast.day_shapes import DayShapes, learn_day_shapes
-from forecast.level_shift import COLLAPSE, recent_level_shift
+from forecast.fading_surge import FadingSurge, recent_fading_surge
+from forecast.level_shift import COLLAPSE, LevelShift, recent_level_shift
 from forecast.models.base import Fitted, Forecaster
 from forecast.month_cycle import MonthCycle, month_cycle
 from forecast.openhours import open_slots, weekly_slot
@@ -115,6 +117,7 @@ class _FittedAdjusted:
     effects: DayEffects
     off: tuple[int, ...]
     cycle: MonthCycle | None
+    surge: FadingSurge | None
     shapes: DayShapes
     name: str
 
@@ -126,6 +129,8 @@ class _FittedAdjusted:
         factor = self.effects.day_factors(unique_days, kinds).reindex(days).to_numpy()
         if self.cycle is not None:
             factor = factor * self.cycle.factor(days)
+        if self.surge is not None:
+            factor = factor * self.surge.factor(days)
         mean = base.mean * factor
         shaped = self.shapes.multipliers(unique_days, kinds)
         if shaped:  # a special day's own hours: the eve shut at 14:00
@@ -153,19 +158,21 @@ class CalendarAdjusted:
         follows = self.follow_level_shifts or read.gone_quiet
         cleaned = read.at_recent_level if follows else read.normalised
         inner = self.inner.fit(replace(history, y=cleaned))
-        return _FittedAdjusted(inner, history, read.effects, read.off, read.cycle,
+        return _FittedAdjusted(inner, history, read.effects, read.off, read.cycle, read.surge,
                                read.shapes, self.name or self.inner.name)
 
 
 @dataclass(frozen=True, slots=True)
 class _CalendarReading:
     """What the calendar makes of one history: the day effects and day-of-month cycle
-    learnt from it, and the history with special days made normal and the cycle taken
-    out, before and after a recent level shift and a weekday's own shift."""
+    learnt from it, and the history with special days made normal and the cycle and a
+    surge wearing off taken out, before and after a recent level shift and a weekday's own
+    shift."""
 
     effects: DayEffects
     off: tuple[int, ...]
     cycle: MonthCycle | None
+    surge: FadingSurge | None
     shapes: DayShapes
     normalised: pd.Series
     at_recent_level: pd.Series
@@ -202,14 +209,20 @@ def _read_calendar(history: History) -> _CalendarReading:
                 normalised.to_numpy(), pd.DatetimeIndex(history.y.index), day_of=day_of,
                 days=shaped_days), index=normalised.index, name=normalised.name)
         ordinary = (kinds == NORMAL) & ratio.isna() & whole
-        at_level, gone_quiet = _at_recent_level(normalised, day_of, ordinary)
+        measured_daily, measured = _daily_measure(normalised, day_of, ordinary)
+        # A surge wearing off reads as a step too, if a fading one: it goes first.
+        surge = recent_fading_surge(measured_daily, measured)
+        shift = None if surge is not None else recent_level_shift(measured_daily, measured)
+        if surge is not None:  # no season: every model sees the history without it
+            normalised = normalised / surge.factor(day_of)
+        at_level, gone_quiet = _at_level(normalised, day_of, shift)
         at_level = _at_weekday_levels(at_level, day_of, ordinary,
                                       only_reopened=history.freq.is_intraday)
         yearly = on_dates(pd.DatetimeIndex(daily.index), effects.annual_closures)
         outages = pd.DatetimeIndex(daily.index[((kinds == NORMAL) & ~yearly
                                                 & (ratio < MIN_RATIO_TO_RESCALE)).to_numpy()])
-        reading = _CalendarReading(effects, off, cycle, shapes, normalised, at_level, gone_quiet,
-                                   outages)
+        reading = _CalendarReading(effects, off, cycle, surge, shapes, normalised, at_level,
+                                   gone_quiet, outages)
         _READINGS.put(key, reading)
     return reading
 
@@ -262,13 +275,11 @@ def _at_weekday_levels(values: pd.Series, day_of: pd.DatetimeIndex, ordinary: pd
     return at_current_weekday_levels(values, day_of, shifts)
 
 
-def _at_recent_level(values: pd.Series, day_of: pd.DatetimeIndex, ordinary: pd.Series
-                     ) -> tuple[pd.Series, bool]:
+def _at_level(values: pd.Series, day_of: pd.DatetimeIndex, shift: LevelShift | None
+              ) -> tuple[pd.Series, bool]:
     """`values` with the days before a recent level shift moved to the new level, so every
     model (an 8-week average too) forecasts from where the queue is now; and whether the
     new level is (almost) nothing."""
-    daily, measured = _daily_measure(values, day_of, ordinary)
-    shift = recent_level_shift(daily, measured)
     if shift is None:
         return values, False
     moved = values.where(np.asarray(day_of >= shift.start), values * shift.factor)

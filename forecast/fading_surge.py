@@ -1,0 +1,128 @@
+"""Recent surges wearing off: an incident's tickets, an outage's aftermath, replies to a
+mailing; the volume jumped and falls back to where it was, halving every few days.
+
+Every day from one to eight weeks before the end is tried as the surge's first day. Each
+ordinary day after it is read against the median of its weekday over the eight weeks
+before it (as a level shift is): its excess x = observed / typical - 1. The excess is
+fitted as A x 0.5^(age / half-life), for half-lives of one day up to the days seen
+after the start, each day weighted by its noise (the reference weeks' spread, plus a
+Poisson count's). A surge counts where its first day and its fit start at least
+`MIN_EXCESS` up, and its decay
+explains the excess far better (`F_GATE`) than no surge at all and than a new flat
+level; where it is still `MIN_LEFT` up on the last day (a blip of two days, long gone,
+is left to the models as it was); and where the same days a year before did not rise as
+far (a season's own peak).
+Of the starts that pass, the one explaining most of the excess is the surge's first day.
+
+The models then see the history with the surge taken out and forecast with what is left
+of it: a queue whose incident tripled it, halving every five days, is forecast back down
+to its old level instead of held at its last week's.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from forecast.level_shift import (
+    MAX_DAYS_AFTER,
+    MIN_DAYS_AFTER,
+    MIN_REFERENCE_DAYS,
+    reference_weeks,
+    seen_a_year_before,
+)
+from forecast.models.base import MAD_TO_SD
+
+MIN_EXCESS = 0.5  # +50% on the first day, at least
+MIN_LEFT = 0.1  # and +10% still on the last
+F_GATE = 9.0  # the decay's gain over a rival, in units of the residual noise (3 sd squared)
+
+
+@dataclass(frozen=True, slots=True)
+class FadingSurge:
+    """From `start` on, volume is 1 + `excess` x 0.5^(days since / `half_life`) times the
+    level before it."""
+
+    start: pd.Timestamp
+    excess: float
+    half_life: float
+
+    def factor(self, days: pd.DatetimeIndex) -> np.ndarray:
+        """The surge's multiplier on each of `days` (1 before it)."""
+        age = np.asarray((pd.DatetimeIndex(days) - self.start).days, dtype=float)
+        left = self.excess * 0.5 ** (np.maximum(age, 0.0) / self.half_life)
+        return np.asarray(np.where(age >= 0, 1.0 + left, 1.0), dtype=float)
+
+
+@dataclass(frozen=True, slots=True)
+class _Fit:
+    start: int
+    excess: float
+    half_life: float
+    explained: float
+    factor: float  # the days after over their typical level
+
+
+def recent_fading_surge(daily: pd.Series, ordinary: pd.Series) -> FadingSurge | None:
+    """The recent surge of `daily` totals (a regular daily index; NaN for days not
+    observed) wearing off, read on days where `ordinary` is true; None when there is
+    none."""
+    index = pd.DatetimeIndex(daily.index)
+    values = daily.to_numpy(dtype=float)
+    usable = ordinary.reindex(index, fill_value=False).to_numpy(dtype=bool) & np.isfinite(values)
+    read = np.where(usable, values, np.nan)
+    n = len(read)
+    starts = np.arange(max(n - MAX_DAYS_AFTER, MIN_REFERENCE_DAYS), n - MIN_DAYS_AFTER + 1)
+    if not len(starts):
+        return None
+    typical, noise = reference_weeks(read, starts)
+    known = np.isfinite(noise).sum(axis=(1, 2))
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a start with no reference: NaN
+        spread = MAD_TO_SD * np.nanmedian(np.abs(noise).reshape(len(starts), -1), axis=1)
+    with np.errstate(all="ignore"):
+        jumped = read[starts] / typical[:, 0] - 1.0 >= MIN_EXCESS  # its weekday's median
+    best: _Fit | None = None
+    for row, start in enumerate(starts):
+        if not jumped[row] or known[row] < MIN_REFERENCE_DAYS or not np.isfinite(spread[row]):
+            continue
+        fit = _fit_decay(read[start:], typical[row], float(spread[row]), int(start))
+        if fit is not None and (best is None or fit.explained > best.explained):
+            best = fit
+    if best is None or seen_a_year_before(read, best.start, best.factor):
+        return None
+    return FadingSurge(index[best.start], best.excess, best.half_life)
+
+
+def _fit_decay(after: np.ndarray, typical: np.ndarray, spread: float, start: int
+               ) -> _Fit | None:
+    """The decay best fitting the days `after` a start (weekday medians `typical` before
+    it), when it passes the gates."""
+    age = np.arange(len(after))
+    expected = typical[age % 7]
+    ok = np.isfinite(after) & np.isfinite(expected) & (np.nan_to_num(expected) > 0)
+    if ok.sum() < MIN_DAYS_AFTER:
+        return None
+    age, observed, expected = age[ok], after[ok], expected[ok]
+    excess = observed / expected - 1.0
+    if age[0] > 0 or excess[0] < MIN_EXCESS:  # a surge starts with its jump
+        return None
+    weight = 1.0 / (spread**2 + 1.0 / (expected + 0.5))
+    half_lives = np.arange(1.0, float(age[-1]) + 1.0)
+    decay = 0.5 ** (age[None, :] / half_lives[:, None])
+    amplitude = (weight * excess * decay).sum(axis=1) / (weight * decay**2).sum(axis=1)
+    residual = (weight * (excess - amplitude[:, None] * decay) ** 2).sum(axis=1)
+    best = int(np.argmin(residual))
+    left = amplitude[best] * 0.5 ** ((len(after) - 1) / half_lives[best])
+    if amplitude[best] < MIN_EXCESS or left < MIN_LEFT:
+        return None
+    noise = max(float(residual[best]) / max(len(age) - 2, 1), 1.0)
+    none = float((weight * excess**2).sum())
+    flat = float((weight * (excess - np.average(excess, weights=weight)) ** 2).sum())
+    if flat - float(residual[best]) < F_GATE * noise:
+        return None
+    return _Fit(start, float(amplitude[best]), float(half_lives[best]),
+                none - float(residual[best]), float(observed.sum() / expected.sum()))

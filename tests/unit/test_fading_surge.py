@@ -1,0 +1,68 @@
+"""Recent surges wearing off: found and forecast back down to the old level; not read
+into steps that stay, noise, steady growth or a blip long gone."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecast.fading_surge import recent_fading_surge
+from forecast.level_shift import recent_level_shift
+from forecast.pipeline import forecast_frame
+from forecast.series import Freq
+
+WEEKLY = np.array([1.2, 1.1, 1.0, 1.0, 0.9, 0.5, 0.3])
+INDEX = pd.date_range("2025-01-06", periods=20 * 7, freq="D")  # 20 weeks from a Monday
+EVERY_DAY = pd.Series(True, index=INDEX)
+
+
+def counts(seed: int, factor: np.ndarray | float = 1.0, level: float = 200.0) -> pd.Series:
+    rng = np.random.default_rng(seed)
+    mean = level * WEEKLY[INDEX.day_of_week] * factor
+    return pd.Series(rng.poisson(mean).astype(float), index=INDEX)
+
+
+def incident(days_before_end: int, half_life: float, excess: float = 2.0) -> np.ndarray:
+    """The volume x (1 + excess) on the incident's first day, the excess halving every
+    `half_life` days."""
+    age = np.arange(len(INDEX)) - (len(INDEX) - days_before_end)
+    return np.where(age >= 0, 1 + excess * 0.5 ** (np.maximum(age, 0) / half_life), 1.0)
+
+
+@pytest.mark.parametrize(("days", "half_life"), [(7, 3.0), (10, 5.0), (21, 7.0)])
+def test_an_incident_wearing_off_is_found_where_it_began(days: int, half_life: float) -> None:
+    for seed in range(3):
+        surge = recent_fading_surge(counts(seed, incident(days, half_life)), EVERY_DAY)
+        assert surge is not None
+        assert abs((INDEX[-days] - surge.start).days) <= 1
+        assert half_life / 2 <= surge.half_life <= half_life * 2
+        assert 1.2 < surge.excess < 3.2
+
+
+def test_steps_that_stay_steady_queues_growth_and_old_blips_are_no_surge() -> None:
+    growth = np.exp(np.log(1.3) * np.arange(len(INDEX)) / 365)
+    blip = np.where(np.arange(len(INDEX)) // 2 == (len(INDEX) - 30) // 2, 1.8, 1.0)
+    for seed in range(10):
+        step = counts(seed, np.where(np.arange(len(INDEX)) >= len(INDEX) - 21, 1.6, 1.0))
+        assert recent_fading_surge(step, EVERY_DAY) is None
+        assert recent_level_shift(step, EVERY_DAY) is not None
+        for level in (3.0, 40.0, 600.0):
+            assert recent_fading_surge(counts(seed, level=level), EVERY_DAY) is None
+        assert recent_fading_surge(counts(seed, growth), EVERY_DAY) is None
+        assert recent_fading_surge(counts(seed, blip), EVERY_DAY) is None
+
+
+def test_auto_forecasts_an_incident_back_down_to_the_old_level() -> None:
+    daily = counts(4, incident(10, 5.0))
+    rows = pd.DataFrame({"ts": daily.index, "category": "outage", "channel": "",
+                         "count": daily.to_numpy()})
+    frame = forecast_frame(rows, freq=Freq.DAILY, horizon=28)
+    days = pd.DatetimeIndex(frame["ts"])
+    truth = 200 * WEEKLY[days.day_of_week] * (
+        1 + 2.0 * 0.5 ** ((days - INDEX[-10]).days.to_numpy() / 5.0))
+    weekly = frame.groupby(np.arange(28) // 7)["yhat"].sum().to_numpy()
+    true_weekly = pd.Series(truth).groupby(np.arange(28) // 7).sum().to_numpy()
+    # Held at the last week's level, the later weeks would be forecast about 30% high.
+    assert np.all(np.abs(weekly / true_weekly - 1) < 0.12)
+    assert weekly[0] > weekly[3] * 1.1

@@ -32,6 +32,8 @@ true mean), next to the seasonal-naive, 8-week-average and Prophet baselines:
   the first origin;
 - `fading_incident`: an incident triples the volume one to three weeks before the first
   origin and halves back every three to seven days;
+- `launch_rush`: a launch triples the volume 14, 21, 28 or 35 days before the first
+  origin and settles at 1.5 times the old level, the rush halving every 3 or 5 days;
 - `unmet_holidays_FR`: eight weeks of history before the first origin, closed on France's
   holidays, of which it met one (Easter Monday) before the May holidays;
 - `yearly_closure`: three years of a Dutch queue shut 24-31 December every year, whatever
@@ -233,6 +235,14 @@ def _fading_incident(index: pd.DatetimeIndex, n: int) -> np.ndarray:
     return np.where(age >= 0, 1 + 2 * 0.5 ** (np.maximum(age, 0) / half_life), 1.0)
 
 
+def _launch_rush(index: pd.DatetimeIndex, n: int) -> np.ndarray:
+    """A launch triples the volume 14, 21, 28 or 35 days before the first origin and
+    settles at 1.5x, the rush over it halving every 3 or 5 days."""
+    since, half_life = ((14, 3.0), (21, 5.0), (28, 3.0), (35, 5.0))[n % 4]
+    age = np.asarray((index - (FIRST_ORIGIN - pd.Timedelta(days=since))).days, dtype=float)
+    return np.where(age >= 0, 1.5 + 1.5 * 0.5 ** (np.maximum(age, 0) / half_life), 1.0)
+
+
 def _shut_between_the_years(index: pd.DatetimeIndex, _n: int) -> np.ndarray:
     """A company's days off: shut 24-31 December every year, whatever the weekday."""
     return np.where((index.month == 12) & (index.day >= 24), 0.0, 1.0)
@@ -291,6 +301,8 @@ SCENARIOS: dict[str, Callable[[], ds.Dataset]] = {
     "fading_incident": lambda: _with_detected_country(
         "fading_incident", Freq.DAILY, _daily([300, 120, 60, 25], 2 * 365,
                                               shift=_fading_incident)),
+    "launch_rush": lambda: _with_detected_country(
+        "launch_rush", Freq.DAILY, _daily([300, 120, 60, 25], 2 * 365, shift=_launch_rush)),
     "unmet_holidays_FR": lambda: _with_detected_country(
         "unmet_holidays_FR", Freq.DAILY, _daily([300, 90, 20], 8 * 7 + 3 * 28, country="FR")),
     "yearly_closure": lambda: _with_detected_country(

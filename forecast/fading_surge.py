@@ -7,12 +7,13 @@ before it (as a level shift is): its excess x = observed / typical - 1. The exce
 fitted as A x 0.5^(age / half-life), for half-lives of one day up to the days seen
 after the start, each day weighted by its noise (the reference weeks' spread, plus a
 Poisson count's). A surge counts where its first day and its fit start at least
-`MIN_EXCESS` up, and its decay
-explains the excess far better (`F_GATE`) than no surge at all and than a new flat
-level; where it is still `MIN_LEFT` up on the last day (a blip of two days, long gone,
-is left to the models as it was); and where the same days a year before did not rise as
-far (a season's own peak).
-Of the starts that pass, the one explaining most of the excess is the surge's first day.
+`MIN_EXCESS` up; where its decay explains the excess far better (`F_GATE`) than a new
+flat level; where it is still `MIN_LEFT` up on the last day (a blip of two days, long gone,
+is left to the models as it was). Of the starts that pass, the one explaining most of
+the excess is the surge's first day; there is none after all where the same days a year
+before rose as far (a season's own peak). Where a decay onto a higher level fits that
+start's days better than one back to the old (`SETTLE_GATE`: a launch's rush settling
+higher), only the rush is the surge, and the new level is left to the level shift.
 
 The models then see the history with the surge taken out and forecast with what is left
 of it: a queue whose incident tripled it, halving every five days, is forecast back down
@@ -38,6 +39,9 @@ from forecast.models.base import MAD_TO_SD
 
 MIN_EXCESS = 0.5  # +50% on the first day, at least
 MIN_LEFT = 0.1  # and +10% still on the last
+# A surge is back to the old level only where a decay onto a higher one does not fit
+# better than its extra parameter would by chance (the two read alike over a few weeks).
+SETTLE_GATE = 2.0
 F_GATE = 9.0  # the decay's gain over a rival, in units of the residual noise (3 sd squared)
 
 
@@ -60,7 +64,7 @@ class FadingSurge:
 @dataclass(frozen=True, slots=True)
 class _Fit:
     start: int
-    excess: float
+    excess: float  # of the level it falls back to
     half_life: float
     explained: float
     factor: float  # the days after over their typical level
@@ -124,5 +128,31 @@ def _fit_decay(after: np.ndarray, typical: np.ndarray, spread: float, start: int
     flat = float((weight * (excess - np.average(excess, weights=weight)) ** 2).sum())
     if flat - float(residual[best]) < F_GATE * noise:
         return None
-    return _Fit(start, float(amplitude[best]), float(half_lives[best]),
-                none - float(residual[best]), float(observed.sum() / expected.sum()))
+    share, half_life = float(amplitude[best]), float(half_lives[best])
+    settled = _onto_a_new_level(excess, weight, decay, float(residual[best]))
+    if settled is not None:  # a step with an overshoot: only the overshoot is the surge
+        share, half_life = settled[0], float(half_lives[settled[1]])
+    return _Fit(start, share, half_life, none - float(residual[best]),
+                float(observed.sum() / expected.sum()))
+
+
+def _onto_a_new_level(excess: np.ndarray, weight: np.ndarray, decay: np.ndarray,
+                      back_to_old: float) -> tuple[float, int] | None:
+    """Where a decay onto a higher level (a launch's rush settling) fits the excess better
+    (`SETTLE_GATE`) than one back to the old level, whose residual is `back_to_old`: the
+    decay's share of the new level and its half-life's row."""
+    sw, sx = weight.sum(), (weight * excess).sum()
+    sd, sdd = (weight * decay).sum(axis=1), (weight * decay**2).sum(axis=1)
+    sdx = (weight * decay * excess).sum(axis=1)
+    with np.errstate(all="ignore"):
+        amplitude = (sw * sdx - sd * sx) / (sw * sdd - sd**2)
+        level = np.maximum(np.nan_to_num((sx - amplitude * sd) / sw), 0.0)
+        amplitude = (sdx - level * sd) / sdd  # the best decay onto the level as bounded
+        residual = (weight * (excess - level[:, None] - amplitude[:, None] * decay) ** 2
+                    ).sum(axis=1)
+    residual = np.where(np.isfinite(residual), residual, np.inf)
+    best = int(np.argmin(residual))
+    noise = max(float(residual[best]) / max(len(excess) - 3, 1), 1.0)
+    if back_to_old - float(residual[best]) < SETTLE_GATE * noise:
+        return None
+    return float(amplitude[best] / (1.0 + level[best])), best

@@ -66,3 +66,19 @@ def test_auto_forecasts_an_incident_back_down_to_the_old_level() -> None:
     # Held at the last week's level, the later weeks would be forecast about 30% high.
     assert np.all(np.abs(weekly / true_weekly - 1) < 0.12)
     assert weekly[0] > weekly[3] * 1.1
+
+
+def test_a_rush_settling_at_a_new_level_is_forecast_at_the_new_level() -> None:
+    """A launch: x3 on its first day, settling at x1.5 with the rush halving every three
+    days, three weeks before the end."""
+    age = np.arange(len(INDEX)) - (len(INDEX) - 21)
+    launch = np.where(age >= 0, 1.5 + 1.5 * 0.5 ** (np.maximum(age, 0) / 3.0), 1.0)
+    daily = counts(5, launch)
+    surge = recent_fading_surge(daily, EVERY_DAY)
+    assert surge is not None and 0.6 < surge.excess < 1.4  # the rush over the new level
+    rows = pd.DataFrame({"ts": daily.index, "category": "launch", "channel": "",
+                         "count": daily.to_numpy()})
+    frame = forecast_frame(rows, freq=Freq.DAILY, horizon=28)
+    days = pd.DatetimeIndex(frame["ts"])
+    ratio = frame["yhat"].sum() / (200 * 1.5 * WEEKLY[days.day_of_week]).sum()
+    assert 0.9 < ratio < 1.1  # back at the old level it would be 0.67, held up 1.15 or more

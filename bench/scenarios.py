@@ -32,6 +32,8 @@ true mean), next to the seasonal-naive, 8-week-average and Prophet baselines:
   the first origin;
 - `fading_incident`: an incident triples the volume one to three weeks before the first
   origin and halves back every three to seven days;
+- `dip_recovery`: a fault cuts the volume to 40% 5, 7, 10 or 14 days before the first
+  origin, recovering by half every 2 to 5 days;
 - `launch_rush`: a launch triples the volume 14, 21, 28 or 35 days before the first
   origin and settles at 1.5 times the old level, the rush halving every 3 or 5 days;
 - `unmet_holidays_FR`: eight weeks of history before the first origin, closed on France's
@@ -235,6 +237,14 @@ def _fading_incident(index: pd.DatetimeIndex, n: int) -> np.ndarray:
     return np.where(age >= 0, 1 + 2 * 0.5 ** (np.maximum(age, 0) / half_life), 1.0)
 
 
+def _dip_recovery(index: pd.DatetimeIndex, n: int) -> np.ndarray:
+    """A fault cuts the volume to 40% 5, 7, 10 or 14 days before the first origin; the
+    shortfall halves every 2, 3, 5 or 4 days."""
+    since, half_life = ((5, 2.0), (7, 3.0), (10, 5.0), (14, 4.0))[n % 4]
+    age = np.asarray((index - (FIRST_ORIGIN - pd.Timedelta(days=since))).days, dtype=float)
+    return np.where(age >= 0, 1 - 0.6 * 0.5 ** (np.maximum(age, 0) / half_life), 1.0)
+
+
 def _launch_rush(index: pd.DatetimeIndex, n: int) -> np.ndarray:
     """A launch triples the volume 14, 21, 28 or 35 days before the first origin and
     settles at 1.5x, the rush over it halving every 3 or 5 days."""
@@ -301,6 +311,8 @@ SCENARIOS: dict[str, Callable[[], ds.Dataset]] = {
     "fading_incident": lambda: _with_detected_country(
         "fading_incident", Freq.DAILY, _daily([300, 120, 60, 25], 2 * 365,
                                               shift=_fading_incident)),
+    "dip_recovery": lambda: _with_detected_country(
+        "dip_recovery", Freq.DAILY, _daily([300, 120, 60, 25], 2 * 365, shift=_dip_recovery)),
     "launch_rush": lambda: _with_detected_country(
         "launch_rush", Freq.DAILY, _daily([300, 120, 60, 25], 2 * 365, shift=_launch_rush)),
     "unmet_holidays_FR": lambda: _with_detected_country(

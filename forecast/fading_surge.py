@@ -1,5 +1,6 @@
 """Recent surges wearing off: an incident's tickets, an outage's aftermath, replies to a
-mailing; the volume jumped and falls back to where it was, halving every few days.
+mailing; the volume jumped and falls back to where it was, halving every few days. A dip
+recovering (a fault cutting the calls to a fraction) is read the same way, upside down.
 
 Every day from one to eight weeks before the end is tried as the surge's first day. Each
 ordinary day after it is read against the median of its weekday over the eight weeks
@@ -7,13 +8,14 @@ before it (as a level shift is): its excess x = observed / typical - 1. The exce
 fitted as A x 0.5^(age / half-life), for half-lives of one day up to the days seen
 after the start, each day weighted by its noise (the reference weeks' spread, plus a
 Poisson count's). A surge counts where its first day and its fit start at least
-`MIN_EXCESS` up; where its decay explains the excess far better (`F_GATE`) than a new
-flat level; where it is still `MIN_LEFT` up on the last day (a blip of two days, long gone,
-is left to the models as it was). Of the starts that pass, the one explaining most of
-the excess is the surge's first day; there is none after all where the same days a year
-before rose as far (a season's own peak). Where a decay onto a higher level fits that
-start's days better than one back to the old (`SETTLE_GATE`: a launch's rush settling
-higher), only the rush is the surge, and the new level is left to the level shift.
+`MIN_EXCESS` up (a dip `MIN_DIP` down, as far on the log scale); where its decay
+explains the excess far better (`F_GATE`) than a new flat level; where it is still
+`MIN_LEFT` off on the last day (a blip of two days, long gone, is left to the models as
+it was). Of the starts that pass, the one explaining most of the excess is the surge's
+first day; there is none after all where the same days a year before rose as far (a
+season's own peak). Where a decay onto a level further out fits that start's days
+better than one back to the old (`SETTLE_GATE`: a launch's rush settling higher), only
+the rush is the surge, and the new level is left to the level shift.
 
 The models then see the history with the surge taken out and forecast with what is left
 of it: a queue whose incident tripled it, halving every five days, is forecast back down
@@ -38,7 +40,9 @@ from forecast.level_shift import (
 from forecast.models.base import MAD_TO_SD
 
 MIN_EXCESS = 0.5  # +50% on the first day, at least
-MIN_LEFT = 0.1  # and +10% still on the last
+MIN_DIP = 1.0 / (1.0 + MIN_EXCESS) - 1.0  # or a third down: as far on the log scale
+DEEPEST_DIP = -0.9  # deeper is a closure or a broken export (forecast.day_effects)
+MIN_LEFT = 0.1  # and 10% still off on the last
 # A surge is back to the old level only where a decay onto a higher one does not fit
 # better than its extra parameter would by chance (the two read alike over a few weeks).
 SETTLE_GATE = 2.0
@@ -88,7 +92,8 @@ def recent_fading_surge(daily: pd.Series, ordinary: pd.Series) -> FadingSurge | 
         warnings.simplefilter("ignore", RuntimeWarning)  # a start with no reference: NaN
         spread = MAD_TO_SD * np.nanmedian(np.abs(noise).reshape(len(starts), -1), axis=1)
     with np.errstate(all="ignore"):
-        jumped = read[starts] / typical[:, 0] - 1.0 >= MIN_EXCESS  # its weekday's median
+        first = read[starts] / typical[:, 0] - 1.0  # against its weekday's median
+    jumped = (first >= MIN_EXCESS) | (first <= MIN_DIP)
     best: _Fit | None = None
     for row, start in enumerate(starts):
         if not jumped[row] or known[row] < MIN_REFERENCE_DAYS or not np.isfinite(spread[row]):
@@ -112,7 +117,8 @@ def _fit_decay(after: np.ndarray, typical: np.ndarray, spread: float, start: int
         return None
     age, observed, expected = age[ok], after[ok], expected[ok]
     excess = observed / expected - 1.0
-    if age[0] > 0 or excess[0] < MIN_EXCESS:  # a surge starts with its jump
+    side = 1.0 if excess[0] > 0 else -1.0
+    if age[0] > 0 or not _far_enough(excess[0]):  # a surge starts with its jump
         return None
     weight = 1.0 / (spread**2 + 1.0 / (expected + 0.5))
     half_lives = np.arange(1.0, float(age[-1]) + 1.0)
@@ -121,7 +127,7 @@ def _fit_decay(after: np.ndarray, typical: np.ndarray, spread: float, start: int
     residual = (weight * (excess - amplitude[:, None] * decay) ** 2).sum(axis=1)
     best = int(np.argmin(residual))
     left = amplitude[best] * 0.5 ** ((len(after) - 1) / half_lives[best])
-    if amplitude[best] < MIN_EXCESS or left < MIN_LEFT:
+    if not _far_enough(amplitude[best], side) or side * left < MIN_LEFT:
         return None
     noise = max(float(residual[best]) / max(len(age) - 2, 1), 1.0)
     none = float((weight * excess**2).sum())
@@ -129,24 +135,33 @@ def _fit_decay(after: np.ndarray, typical: np.ndarray, spread: float, start: int
     if flat - float(residual[best]) < F_GATE * noise:
         return None
     share, half_life = float(amplitude[best]), float(half_lives[best])
-    settled = _onto_a_new_level(excess, weight, decay, float(residual[best]))
+    settled = _onto_a_new_level(excess, weight, decay, float(residual[best]), side)
     if settled is not None:  # a step with an overshoot: only the overshoot is the surge
         share, half_life = settled[0], float(half_lives[settled[1]])
     return _Fit(start, share, half_life, none - float(residual[best]),
                 float(observed.sum() / expected.sum()))
 
 
+def _far_enough(excess: float, side: float | None = None) -> bool:
+    """Whether an excess is a surge's (`MIN_EXCESS` up) or a dip's (`MIN_DIP` down, not a
+    closure's), on `side` (+1 up, -1 down) when given."""
+    up = excess >= MIN_EXCESS and side != -1.0
+    down = DEEPEST_DIP <= excess <= MIN_DIP and side != 1.0
+    return bool(up or down)
+
+
 def _onto_a_new_level(excess: np.ndarray, weight: np.ndarray, decay: np.ndarray,
-                      back_to_old: float) -> tuple[float, int] | None:
-    """Where a decay onto a higher level (a launch's rush settling) fits the excess better
-    (`SETTLE_GATE`) than one back to the old level, whose residual is `back_to_old`: the
-    decay's share of the new level and its half-life's row."""
+                      back_to_old: float, side: float) -> tuple[float, int] | None:
+    """Where a decay onto a level further out on `side` (a launch's rush settling higher)
+    fits the excess better (`SETTLE_GATE`) than one back to the old level, whose residual
+    is `back_to_old`: the decay's share of the new level and its half-life's row."""
     sw, sx = weight.sum(), (weight * excess).sum()
     sd, sdd = (weight * decay).sum(axis=1), (weight * decay**2).sum(axis=1)
     sdx = (weight * decay * excess).sum(axis=1)
     with np.errstate(all="ignore"):
         amplitude = (sw * sdx - sd * sx) / (sw * sdd - sd**2)
-        level = np.maximum(np.nan_to_num((sx - amplitude * sd) / sw), 0.0)
+        level = side * np.maximum(side * np.nan_to_num((sx - amplitude * sd) / sw), 0.0)
+        level = np.maximum(level, DEEPEST_DIP)
         amplitude = (sdx - level * sd) / sdd  # the best decay onto the level as bounded
         residual = (weight * (excess - level[:, None] - amplitude[:, None] * decay) ** 2
                     ).sum(axis=1)

@@ -1,5 +1,5 @@
-"""Recent surges wearing off: found and forecast back down to the old level; not read
-into steps that stay, noise, steady growth or a blip long gone."""
+"""Recent surges wearing off: found and forecast back down to the old level (and dips
+back up); not read into steps that stay, noise, steady growth or a blip long gone."""
 
 from __future__ import annotations
 
@@ -82,3 +82,24 @@ def test_a_rush_settling_at_a_new_level_is_forecast_at_the_new_level() -> None:
     days = pd.DatetimeIndex(frame["ts"])
     ratio = frame["yhat"].sum() / (200 * 1.5 * WEEKLY[days.day_of_week]).sum()
     assert 0.9 < ratio < 1.1  # back at the old level it would be 0.67, held up 1.15 or more
+
+
+def test_a_dip_recovering_is_forecast_back_up() -> None:
+    """A fault cuts the volume to 40% two weeks before the end; the shortfall halves
+    every week."""
+    dip = incident(14, 7.0, excess=-0.6)
+    for seed in range(3):
+        surge = recent_fading_surge(counts(seed, dip), EVERY_DAY)
+        assert surge is not None
+        assert abs((INDEX[-14] - surge.start).days) <= 1
+        assert -0.8 < surge.excess < -0.4
+    daily = counts(0, dip)
+    rows = pd.DataFrame({"ts": daily.index, "category": "phone", "channel": "",
+                         "count": daily.to_numpy()})
+    frame = forecast_frame(rows, freq=Freq.DAILY, horizon=28)
+    days = pd.DatetimeIndex(frame["ts"])
+    truth = 200 * WEEKLY[days.day_of_week] * (
+        1 - 0.6 * 0.5 ** ((days - INDEX[-14]).days.to_numpy() / 7.0))
+    # Read from the last days, the fourth week would be forecast 15% low (11% overall).
+    assert frame["yhat"].sum() / truth.sum() == pytest.approx(1.0, abs=0.05)
+    assert frame["yhat"][21:].sum() / truth[21:].sum() == pytest.approx(1.0, abs=0.05)

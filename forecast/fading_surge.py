@@ -15,7 +15,9 @@ it was). Of the starts that pass, the one explaining most of the excess is the s
 first day; there is none after all where the same days a year before rose as far (a
 season's own peak). Where a decay onto a level further out fits that start's days
 better than one back to the old (`SETTLE_GATE`: a launch's rush settling higher), only
-the rush is the surge, and the new level is left to the level shift.
+the rush is the surge, and the new level is left to the level shift. A decay back to
+the old level halves within `MAX_HALF_LIFE` days: a slower one, over the weeks read, is
+no surge going back but a new level.
 
 The models then see the history with the surge taken out and forecast with what is left
 of it: a queue whose incident tripled it, halving every five days, is forecast back down
@@ -43,7 +45,10 @@ MIN_EXCESS = 0.5  # +50% on the first day, at least
 MIN_DIP = 1.0 / (1.0 + MIN_EXCESS) - 1.0  # or a third down: as far on the log scale
 DEEPEST_DIP = -0.9  # deeper is a closure or a broken export (forecast.day_effects)
 MIN_LEFT = 0.1  # and 10% still off on the last
-# A surge is back to the old level only where a decay onto a higher one does not fit
+# An excess halving more slowly than every two weeks is no surge going back: over the few
+# weeks read it is a new level (a launch's rush settling), which the level shift reads.
+MAX_HALF_LIFE = 14.0
+# A surge is back to the old level only where a decay onto one further out does not fit
 # better than its extra parameter would by chance (the two read alike over a few weeks).
 SETTLE_GATE = 2.0
 F_GATE = 9.0  # the decay's gain over a rival, in units of the residual noise (3 sd squared)
@@ -121,25 +126,20 @@ def _fit_decay(after: np.ndarray, typical: np.ndarray, spread: float, start: int
     if age[0] > 0 or not _far_enough(excess[0]):  # a surge starts with its jump
         return None
     weight = 1.0 / (spread**2 + 1.0 / (expected + 0.5))
-    half_lives = np.arange(1.0, float(age[-1]) + 1.0)
-    decay = 0.5 ** (age[None, :] / half_lives[:, None])
-    amplitude = (weight * excess * decay).sum(axis=1) / (weight * decay**2).sum(axis=1)
-    residual = (weight * (excess - amplitude[:, None] * decay) ** 2).sum(axis=1)
-    best = int(np.argmin(residual))
-    left = amplitude[best] * 0.5 ** ((len(after) - 1) / half_lives[best])
-    if not _far_enough(amplitude[best], side) or side * left < MIN_LEFT:
+    back = _Decay.fitted(excess, weight, age, side, onto_new_level=False)
+    left = back.amplitude * 0.5 ** ((len(after) - 1) / back.half_life)
+    if not _far_enough(back.amplitude, side) or side * left < MIN_LEFT:
         return None
-    noise = max(float(residual[best]) / max(len(age) - 2, 1), 1.0)
+    noise = max(back.residual / max(len(age) - 2, 1), 1.0)
     none = float((weight * excess**2).sum())
     flat = float((weight * (excess - np.average(excess, weights=weight)) ** 2).sum())
-    if flat - float(residual[best]) < F_GATE * noise:
+    if flat - back.residual < F_GATE * noise:
         return None
-    share, half_life = float(amplitude[best]), float(half_lives[best])
-    settled = _onto_a_new_level(excess, weight, decay, float(residual[best]), side)
-    if settled is not None:  # a step with an overshoot: only the overshoot is the surge
-        share, half_life = settled[0], float(half_lives[settled[1]])
-    return _Fit(start, share, half_life, none - float(residual[best]),
-                float(observed.sum() / expected.sum()))
+    decay = back
+    if _settles(excess, weight, age, side, back):
+        decay = _Decay.fitted(excess, weight, age, side, onto_new_level=True)
+    return _Fit(start, decay.amplitude / (1.0 + decay.level), decay.half_life,
+                none - back.residual, float(observed.sum() / expected.sum()))
 
 
 def _far_enough(excess: float, side: float | None = None) -> bool:
@@ -150,24 +150,45 @@ def _far_enough(excess: float, side: float | None = None) -> bool:
     return bool(up or down)
 
 
-def _onto_a_new_level(excess: np.ndarray, weight: np.ndarray, decay: np.ndarray,
-                      back_to_old: float, side: float) -> tuple[float, int] | None:
-    """Where a decay onto a level further out on `side` (a launch's rush settling higher)
-    fits the excess better (`SETTLE_GATE`) than one back to the old level, whose residual
-    is `back_to_old`: the decay's share of the new level and its half-life's row."""
-    sw, sx = weight.sum(), (weight * excess).sum()
-    sd, sdd = (weight * decay).sum(axis=1), (weight * decay**2).sum(axis=1)
-    sdx = (weight * decay * excess).sum(axis=1)
-    with np.errstate(all="ignore"):
-        amplitude = (sw * sdx - sd * sx) / (sw * sdd - sd**2)
-        level = side * np.maximum(side * np.nan_to_num((sx - amplitude * sd) / sw), 0.0)
-        level = np.maximum(level, DEEPEST_DIP)
-        amplitude = (sdx - level * sd) / sdd  # the best decay onto the level as bounded
-        residual = (weight * (excess - level[:, None] - amplitude[:, None] * decay) ** 2
-                    ).sum(axis=1)
-    residual = np.where(np.isfinite(residual), residual, np.inf)
-    best = int(np.argmin(residual))
-    noise = max(float(residual[best]) / max(len(excess) - 3, 1), 1.0)
-    if back_to_old - float(residual[best]) < SETTLE_GATE * noise:
-        return None
-    return float(amplitude[best] / (1.0 + level[best])), best
+@dataclass(frozen=True, slots=True)
+class _Decay:
+    """excess = level + amplitude x 0.5^(age / half_life), fitted by weighted least squares
+    over half-lives of one day up to the ages read."""
+
+    amplitude: float
+    level: float
+    half_life: float
+    residual: float
+
+    @staticmethod
+    def fitted(excess: np.ndarray, weight: np.ndarray, age: np.ndarray, side: float, *,
+               onto_new_level: bool) -> _Decay:
+        """Back to the old level (level 0), or onto one further out on `side` (+1 up, -1
+        down; not below a closure's)."""
+        longest = float(age[-1]) if onto_new_level else min(float(age[-1]), MAX_HALF_LIFE)
+        half_lives = np.arange(1.0, max(longest, 1.0) + 1.0)
+        decay = 0.5 ** (age[None, :] / half_lives[:, None])
+        sw, sx = weight.sum(), (weight * excess).sum()
+        sd, sdd = (weight * decay).sum(axis=1), (weight * decay**2).sum(axis=1)
+        sdx = (weight * decay * excess).sum(axis=1)
+        level = np.zeros(len(half_lives))
+        with np.errstate(all="ignore"):
+            if onto_new_level:
+                free = np.nan_to_num((sx - sd * (sw * sdx - sd * sx) / (sw * sdd - sd**2)) / sw)
+                level = np.maximum(side * np.maximum(side * free, 0.0), DEEPEST_DIP)
+            amplitude = (sdx - level * sd) / sdd
+            residual = (weight * (excess - level[:, None] - amplitude[:, None] * decay) ** 2
+                        ).sum(axis=1)
+        best = int(np.argmin(np.where(np.isfinite(residual), residual, np.inf)))
+        return _Decay(float(amplitude[best]), float(level[best]), float(half_lives[best]),
+                      float(residual[best]))
+
+
+def _settles(excess: np.ndarray, weight: np.ndarray, age: np.ndarray, side: float,
+             back: _Decay) -> bool:
+    """Whether a decay onto a level further out (a launch's rush settling higher) fits the
+    excess better than one back to the old level (`back`), by more than its extra
+    parameter would by chance (`SETTLE_GATE`)."""
+    onto = _Decay.fitted(excess, weight, age, side, onto_new_level=True)
+    noise = max(onto.residual / max(len(excess) - 3, 1), 1.0)
+    return back.residual - onto.residual >= SETTLE_GATE * noise

@@ -138,7 +138,8 @@ def _fit_decay(after: np.ndarray, typical: np.ndarray, spread: float, start: int
     decay = back
     if _settles(excess, weight, age, side, back):
         decay = _Decay.fitted(excess, weight, age, side, onto_new_level=True)
-    return _Fit(start, decay.amplitude / (1.0 + decay.level), decay.half_life,
+    share = max(decay.amplitude / (1.0 + decay.level), DEEPEST_DIP)  # a factor above 0
+    return _Fit(start, share, decay.half_life,
                 none - back.residual, float(observed.sum() / expected.sum()))
 
 

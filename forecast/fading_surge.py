@@ -138,6 +138,8 @@ def _fit_decay(after: np.ndarray, typical: np.ndarray, spread: float, start: int
     decay = back
     if _settles(excess, weight, age, side, back):
         decay = _Decay.fitted(excess, weight, age, side, onto_new_level=True)
+    elif back.half_life > MAX_HALF_LIFE:  # going back so slowly: a new level
+        return None
     share = max(decay.amplitude / (1.0 + decay.level), DEEPEST_DIP)  # a factor above 0
     return _Fit(start, share, decay.half_life,
                 none - back.residual, float(observed.sum() / expected.sum()))
@@ -166,8 +168,7 @@ class _Decay:
                onto_new_level: bool) -> _Decay:
         """Back to the old level (level 0), or onto one further out on `side` (+1 up, -1
         down; not below a closure's)."""
-        longest = float(age[-1]) if onto_new_level else min(float(age[-1]), MAX_HALF_LIFE)
-        half_lives = np.arange(1.0, max(longest, 1.0) + 1.0)
+        half_lives = np.arange(1.0, max(float(age[-1]), 1.0) + 1.0)
         decay = 0.5 ** (age[None, :] / half_lives[:, None])
         sw, sx = weight.sum(), (weight * excess).sum()
         sd, sdd = (weight * decay).sum(axis=1), (weight * decay**2).sum(axis=1)

@@ -184,6 +184,11 @@ def holiday_dates(code: str, first_year: int, last_year: int) -> dict[date, str]
     return dict(_holiday_table(code.upper(), first_year, last_year).names)
 
 
+def _weekend(days: pd.DatetimeIndex, country: str | None) -> frozenset[int]:
+    """The weekdays `country` rests on (Monday = 0)."""
+    return _table_for(days, country).weekend if country else _DEFAULT_WEEKEND
+
+
 def _table_for(days: pd.DatetimeIndex, country: str) -> _HolidayTable:
     return _holiday_table(country.upper(), int(days.year.min()) - 1, int(days.year.max()) + 1)
 
@@ -213,8 +218,7 @@ def working_days(days: pd.DatetimeIndex, country: str | None) -> np.ndarray:
     the days bills, statements and salaries move to when theirs falls on a day off."""
     if len(days) == 0:
         return np.zeros(0, dtype=bool)
-    weekend = _table_for(days, country).weekend if country else _DEFAULT_WEEKEND
-    on_weekend = np.isin(days.day_of_week, list(weekend))
+    on_weekend = np.isin(days.day_of_week, list(_weekend(days, country)))
     holiday = (holiday_names(days, country) != "").to_numpy()
     return np.asarray((~on_weekend | make_up_workdays(days, country)) & ~holiday, dtype=bool)
 
@@ -253,8 +257,8 @@ def day_kinds(
     for first, last in day_runs(off):
         if is_holiday[first:last + 1].any():
             _mark_break(kinds, off, first, last)
-    weekend = _table_for(pad, country).weekend if country else _DEFAULT_WEEKEND
-    _mark_bridges(kinds, off, np.isin(pad.day_of_week, list(weekend)), is_holiday, names)
+    _mark_bridges(kinds, off, np.isin(pad.day_of_week, list(_weekend(pad, country))),
+                  is_holiday, names)
     kinds[worked] = [f"{MAKE_UP_WORKDAY}:{day}" for day in pad[worked].day_name()]
     result = pd.Series(kinds, index=pad).reindex(days)
     for event in events:

@@ -15,9 +15,9 @@ it was). Of the starts that pass, the one explaining most of the excess is the s
 first day; there is none after all where the same days a year before rose as far (a
 season's own peak). Where a decay onto a level further out fits that start's days
 better than one back to the old (`SETTLE_GATE`: a launch's rush settling higher), only
-the rush is the surge, and the new level is left to the level shift. A decay back to
-the old level halves within `MAX_HALF_LIFE` days: a slower one, over the weeks read, is
-no surge going back but a new level.
+the rush is the surge, and the models follow the new level from the days since (no level
+shift is read on top). A decay back to the old level halves within `MAX_HALF_LIFE` days:
+a slower one, over the weeks read, is no surge going back but a new level.
 
 The models then see the history with the surge taken out and forecast with what is left
 of it: a queue whose incident tripled it, halving every five days, is forecast back down

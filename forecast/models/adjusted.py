@@ -210,7 +210,8 @@ def _read_calendar(history: History) -> _CalendarReading:
                 days=shaped_days), index=normalised.index, name=normalised.name)
         ordinary = (kinds == NORMAL) & ratio.isna() & whole
         measured_daily, measured = _daily_measure(normalised, day_of, ordinary)
-        # A surge wearing off reads as a step too, if a fading one: it goes first.
+        # A surge wearing off reads as a step too, if a fading one: it goes first, and
+        # where one is read (or a rush settling higher) no level shift is read on top.
         surge = recent_fading_surge(measured_daily, measured)
         shift = None if surge is not None else recent_level_shift(measured_daily, measured)
         if surge is not None:  # no season: every model sees the history without it

@@ -23,7 +23,12 @@ import pandas as pd
 from forecast.backtest import Fold, Score, fold_cutoffs, score, try_backtest
 from forecast.errors import ForecastError, InsufficientHistory
 from forecast.models.base import Fitted, Forecaster, fit_error_scale
-from forecast.models.yearly import has_yearly_history
+from forecast.models.yearly import (
+    MIN_HISTORY_DAYS,
+    YEAR_DAYS,
+    has_yearly_history,
+    season_turns,
+)
 from forecast.series import LEVELS, Forecast, Freq, History, make_forecast
 
 logger = logging.getLogger(__name__)
@@ -34,6 +39,9 @@ COMBINE_SIZES = (2, 3)
 INTRADAY_COMBINE_SIZES = (3,)
 # Daily backtests are cheap and holidays make short windows noisy: about eight months.
 MAX_FOLDS = 16
+# Where last years say the coming weeks differ from the weeks before them
+# (yearly.season_turns), a daily backtest adds folds over those weeks a year and two ago.
+SAME_SEASON_YEARS = (1, 2)
 INTRADAY_FOLDS = 3
 # Intraday bands calibrate on twice the folds models are chosen on: a week's level error
 # is shared by all its intervals, so three overlapping weeks are too few to read it from.
@@ -102,6 +110,11 @@ def backtest_candidates(
                            step=max(horizon // 2, 1))
     if not cutoffs:
         raise InsufficientHistory("auto", min_train + horizon, len(history.y))
+    if daily and season_turns(history, horizon):
+        # The recent folds never hold the season ahead (a January peak, a summer lull),
+        # and a model blind to it wins them as often as one that sees it coming.
+        cutoffs = sorted(set(cutoffs) | set(same_season_cutoffs(len(history.y))))
+        chosen_on = len(cutoffs)
     runs: dict[str, list[Fold]] = {}
     for candidate in candidates:
         result = try_backtest(history, candidate, horizon=horizon, cutoffs=cutoffs)
@@ -119,6 +132,13 @@ def backtest_candidates(
             scores.append(score(combo_name, runs[combo_name][-chosen_on:]))
     thin = daily and len(cutoffs) <= THIN_FOLDS
     return CandidateBacktests(runs, scores, thin, has_yearly_history(history))
+
+
+def same_season_cutoffs(n: int) -> list[int]:
+    """Folds forecasting the same weeks one and two years before the coming ones, where
+    every year-over-year method can fit them (a year of history before the fold)."""
+    return [n - YEAR_DAYS * years for years in SAME_SEASON_YEARS
+            if n - YEAR_DAYS * years >= MIN_HISTORY_DAYS]
 
 
 def _family(model: str) -> str:

@@ -20,6 +20,8 @@ REFERENCE_DAYS = 28
 SHRINK = 0.7
 MAX_YEARS = 3
 MIN_HISTORY_DAYS = YEAR_DAYS + 60  # last year's weeks ahead, and weeks before them to compare
+# The coming weeks are a turn of the season where the index moves them 15% on average.
+SEASON_TURN = 0.15
 
 
 def spans_a_year(history: History) -> bool:
@@ -79,3 +81,14 @@ def yearly_index(y: pd.Series, future: pd.DatetimeIndex) -> np.ndarray:
                   else np.nanmean(stacked, axis=0))
     mean_ratio = np.where(np.isfinite(mean_ratio), mean_ratio, 1.0)
     return np.clip(1.0 + SHRINK * (mean_ratio - 1.0), 0.3, 3.0)
+
+
+def season_turns(history: History, horizon: int) -> bool:
+    """Whether, in the years before, the `horizon` days after this time of year differed
+    from the weeks before them by SEASON_TURN or more on average (a peak or a lull
+    ahead that the recent weeks do not show)."""
+    if not has_yearly_history(history):
+        return False
+    last = pd.Timestamp(history.y.index[-1]).normalize()
+    future = pd.date_range(last + pd.Timedelta(days=1), periods=horizon, freq="D")
+    return float(np.mean(np.abs(yearly_index(history.y, future) - 1.0))) >= SEASON_TURN

@@ -180,3 +180,39 @@ def test_two_weeks_of_hourly_history_get_bands_of_their_own_noise() -> None:
     assert busy.sum() == 7 * 10
     assert np.all(hi[busy] < 2 * forecast.mean[busy])
     assert np.all(lo[busy] > 0.5 * forecast.mean[busy])
+
+
+def _yearly_peak_history(peak: float) -> tuple[History, np.ndarray]:
+    """Three years and more of a weekday office at 200 a day, whose inquiries jump by
+    `peak` at the same time every year (364 days apart) and halve every two weeks; the
+    history ends a week before this year's jump. Also the true mean of the 28 days ahead."""
+    rng = np.random.default_rng(5)
+    index = pd.date_range("2022-09-05", "2025-12-28", freq="D")
+    ahead = pd.date_range("2025-12-29", periods=28, freq="D")
+    every = index.append(ahead)
+    weekday = np.array([1.2, 1.05, 1.0, 0.95, 0.85, 0.0, 0.0])[every.day_of_week]
+    level = 200.0 * weekday
+    for years in range(4):
+        start = pd.Timestamp("2026-01-05") - pd.Timedelta(days=364 * years)
+        age = np.asarray((every - start).days, dtype=float)
+        level = level * (1 + np.where(age >= 0, peak * 0.5 ** (np.maximum(age, 0) / 14), 0))
+    y = pd.Series(rng.poisson(level[:len(index)]).astype(float), index=index)
+    return History(key=SeriesKey("q", ""), freq=Freq.DAILY, y=y), level[len(index):]
+
+
+def test_a_daily_backtest_adds_last_years_same_weeks_where_the_season_turns() -> None:
+    def folds(peak: float) -> set[int]:
+        history, _ = _yearly_peak_history(peak)
+        backtests = backtest_candidates(history, [WeekAverage(weeks=8), SeasonalNaive()],
+                                        horizon=28)
+        return {fold.cutoff for fold in backtests.runs["week_average"]}
+
+    n = len(_yearly_peak_history(0.0)[0].y)
+    assert {n - 364, n - 728} <= folds(1.0)
+    assert not {n - 364, n - 728} & folds(0.0)
+
+
+def test_a_peak_every_year_is_forecast_before_it_starts() -> None:
+    history, truth = _yearly_peak_history(1.0)
+    forecast = build_model("auto", Freq.DAILY, horizon=28).fit(history).predict(28)
+    assert forecast.mean.sum() / truth.sum() - 1 > -0.2  # -34% before

@@ -110,11 +110,6 @@ def backtest_candidates(
                            step=max(horizon // 2, 1))
     if not cutoffs:
         raise InsufficientHistory("auto", min_train + horizon, len(history.y))
-    if daily and season_turns(history, horizon):
-        # The recent folds never hold the season ahead (a January peak, a summer lull),
-        # and a model blind to it wins them as often as one that sees it coming.
-        cutoffs = sorted(set(cutoffs) | set(same_season_cutoffs(len(history.y))))
-        chosen_on = len(cutoffs)
     runs: dict[str, list[Fold]] = {}
     for candidate in candidates:
         result = try_backtest(history, candidate, horizon=horizon, cutoffs=cutoffs)
@@ -122,6 +117,11 @@ def backtest_candidates(
             runs[candidate.name] = result
     if not runs:
         raise InsufficientHistory("auto", min_train + horizon, len(history.y))
+    if daily and season_turns(history, horizon):
+        # The recent folds never hold the season ahead (a January peak, a summer lull),
+        # and a model blind to it wins them as often as one that sees it coming.
+        runs = _with_same_season_folds(history, candidates, runs, horizon)
+        chosen_on = max(len(result) for result in runs.values())
     scores = [score(name, result[-chosen_on:]) for name, result in runs.items()]
     ranked = [s.model for s in sorted(scores, key=lambda s: (s.wape, s.mase))]
     sizes = COMBINE_SIZES if daily else INTRADAY_COMBINE_SIZES
@@ -139,6 +139,26 @@ def same_season_cutoffs(n: int) -> list[int]:
     every year-over-year method can fit them (a year of history before the fold)."""
     return [n - YEAR_DAYS * years for years in SAME_SEASON_YEARS
             if n - YEAR_DAYS * years >= MIN_HISTORY_DAYS]
+
+
+def _with_same_season_folds(history: History, candidates: list[Forecaster],
+                            runs: dict[str, list[Fold]], horizon: int
+                            ) -> dict[str, list[Fold]]:
+    """`runs` with the same-season folds added (oldest first), where every candidate that
+    ran fits them too; as they were where one does not (a gap in last year's history):
+    the folds are only worth adding if all are judged on them."""
+    cutoffs = same_season_cutoffs(len(history.y))
+    if not cutoffs:
+        return runs
+    added: dict[str, list[Fold]] = {}
+    for candidate in candidates:
+        if candidate.name in runs:
+            result = try_backtest(history, candidate, horizon=horizon, cutoffs=cutoffs)
+            if result is None:
+                return runs
+            added[candidate.name] = result
+    return {name: sorted(added[name] + folds, key=lambda fold: fold.cutoff)
+            for name, folds in runs.items()}
 
 
 def _family(model: str) -> str:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from forecast.backtest import Fold, Score
+from forecast.errors import InsufficientHistory
+from forecast.models.base import Fitted
 from forecast.models.naive import SeasonalNaive, WeekAverage
 from forecast.models.registry import build_model
 from forecast.selection import (
@@ -216,3 +220,26 @@ def test_a_peak_every_year_is_forecast_before_it_starts() -> None:
     history, truth = _yearly_peak_history(1.0)
     forecast = build_model("auto", Freq.DAILY, horizon=28).fit(history).predict(28)
     assert forecast.mean.sum() / truth.sum() - 1 > -0.2  # -34% before
+
+
+@dataclass(frozen=True, slots=True)
+class _NeedsDays:
+    """An 8-week average that cannot fit fewer than `days` days (as a model of the yearly
+    season cannot fit a history with a gap in last year's)."""
+
+    days: int
+    name: str = "needs_days"
+
+    def fit(self, history: History) -> Fitted:
+        if len(history.y) < self.days:
+            raise InsufficientHistory(self.name, self.days, len(history.y))
+        return WeekAverage(weeks=8).fit(history)
+
+
+def test_same_season_folds_are_left_out_where_a_candidate_cannot_fit_them() -> None:
+    history, _ = _yearly_peak_history(1.0)
+    n = len(history.y)
+    backtests = backtest_candidates(history, [WeekAverage(weeks=8), _NeedsDays(n - 300)],
+                                    horizon=28)
+    assert set(backtests.runs) >= {"week_average", "needs_days"}
+    assert not {n - 364, n - 728} & {fold.cutoff for fold in backtests.runs["week_average"]}

@@ -134,11 +134,12 @@ def backtest_candidates(
     return CandidateBacktests(runs, scores, thin, has_yearly_history(history))
 
 
-def same_season_cutoffs(n: int) -> list[int]:
-    """Folds forecasting the same weeks one and two years before the coming ones, where
-    every year-over-year method can fit them (a year of history before the fold)."""
-    return [n - YEAR_DAYS * years for years in SAME_SEASON_YEARS
-            if n - YEAR_DAYS * years >= MIN_HISTORY_DAYS]
+def same_season_cutoffs(n: int, horizon: int) -> list[int]:
+    """Folds forecasting the same weeks one and two years before the coming `horizon`
+    days (as far as the history reaches), where every year-over-year method can fit them
+    (a year of history before the fold)."""
+    cutoffs = (n - YEAR_DAYS * years for years in SAME_SEASON_YEARS)
+    return [cut for cut in cutoffs if cut >= MIN_HISTORY_DAYS and cut + horizon <= n]
 
 
 def _with_same_season_folds(history: History, candidates: list[Forecaster],
@@ -147,7 +148,8 @@ def _with_same_season_folds(history: History, candidates: list[Forecaster],
     """`runs` with the same-season folds added (oldest first), where every candidate that
     ran fits them too; as they were where one does not (a gap in last year's history):
     the folds are only worth adding if all are judged on them."""
-    cutoffs = same_season_cutoffs(len(history.y))
+    held = {fold.cutoff for folds in runs.values() for fold in folds}
+    cutoffs = [cut for cut in same_season_cutoffs(len(history.y), horizon) if cut not in held]
     if not cutoffs:
         return runs
     added: dict[str, list[Fold]] = {}

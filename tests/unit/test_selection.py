@@ -24,6 +24,7 @@ from forecast.selection import (
     pooled_prior,
     priors_from_leaderboard,
     relative_wape,
+    same_season_cutoffs,
 )
 from forecast.series import Freq, History, SeriesKey, make_forecast
 
@@ -243,3 +244,14 @@ def test_same_season_folds_are_left_out_where_a_candidate_cannot_fit_them() -> N
                                     horizon=28)
     assert set(backtests.runs) >= {"week_average", "needs_days"}
     assert not {n - 364, n - 728} & {fold.cutoff for fold in backtests.runs["week_average"]}
+
+
+def test_a_horizon_longer_than_a_year_keeps_to_folds_the_history_holds() -> None:
+    history, _ = _yearly_peak_history(1.0)
+    n = len(history.y)
+    assert same_season_cutoffs(n, 28) == [n - 364, n - 728]
+    assert same_season_cutoffs(n, 400) == [n - 728]  # last year's would run past the end
+    backtests = backtest_candidates(history, [WeekAverage(weeks=8)], horizon=400)
+    cutoffs = [fold.cutoff for fold in backtests.runs["week_average"]]
+    assert len(cutoffs) == len(set(cutoffs))
+    assert all(fold.cutoff + len(fold.actual) <= n for fold in backtests.runs["week_average"])

@@ -15,8 +15,8 @@ it was). Of the starts that pass, the one explaining most of the excess is the s
 first day; there is none after all where the same days a year before rose as far (a
 season's own peak). Where a decay onto a level further out fits that start's days
 better than one back to the old (`SETTLE_GATE`: a launch's rush settling higher), only
-the rush is the surge, and the models follow the new level from the days since (no level
-shift is read on top). A decay back to the old level halves within `MAX_HALF_LIFE` days:
+the rush is the surge, and the level shift is read on what is left (the step under
+the rush). A decay back to the old level halves within `MAX_HALF_LIFE` days:
 a slower one, over the weeks read, is no surge going back but a new level.
 
 The models then see the history with the surge taken out and forecast with what is left

@@ -36,6 +36,9 @@ from forecast.series import LEVELS, Forecast, History, make_forecast
 from forecast.weekday_shift import REOPENED, at_current_weekday_levels, recent_weekday_shifts
 
 T = TypeVar("T")
+# Once a surge is taken out, a level shift starting within this many days of it is the
+# step the surge settled on (a launch's rush settling higher).
+SETTLED_STEP_DAYS = 7
 
 
 class LastUsed(Generic[T]):
@@ -211,11 +214,13 @@ def _read_calendar(history: History) -> _CalendarReading:
         ordinary = (kinds == NORMAL) & ratio.isna() & whole
         measured_daily, measured = _daily_measure(normalised, day_of, ordinary)
         # A surge wearing off reads as a step too, if a fading one: it goes first, and
-        # where one is read (or a rush settling higher) no level shift is read on top.
+        # the level shift is read on what is left (a rush's step to where it settles).
         surge = recent_fading_surge(measured_daily, measured)
-        shift = None if surge is not None else recent_level_shift(measured_daily, measured)
         if surge is not None:  # no season: every model sees the history without it
             normalised = normalised / surge.factor(day_of)
+            measured_daily = measured_daily / surge.factor(
+                pd.DatetimeIndex(measured_daily.index))
+        shift = _under_surge(recent_level_shift(measured_daily, measured), surge)
         at_level, gone_quiet = _at_level(normalised, day_of, shift)
         at_level = _at_weekday_levels(at_level, day_of, ordinary,
                                       only_reopened=history.freq.is_intraday)
@@ -226,6 +231,15 @@ def _read_calendar(history: History) -> _CalendarReading:
                                    gone_quiet, outages)
         _READINGS.put(key, reading)
     return reading
+
+
+def _under_surge(shift: LevelShift | None, surge: FadingSurge | None) -> LevelShift | None:
+    """The level shift read once a surge is taken out, where it is the step the surge
+    settled on (starting within SETTLED_STEP_DAYS of it). A later jump is another surge
+    or a step, which a week or two cannot tell apart: it is not read as a new level."""
+    if shift is None or surge is None:
+        return shift
+    return shift if shift.start <= surge.start + pd.Timedelta(days=SETTLED_STEP_DAYS) else None
 
 
 def _month_cycle(daily: pd.Series, ordinary: pd.Series, country: str | None

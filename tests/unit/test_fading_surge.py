@@ -7,8 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast.fading_surge import recent_fading_surge
-from forecast.level_shift import recent_level_shift
+from forecast.fading_surge import FadingSurge, recent_fading_surge
+from forecast.level_shift import LevelShift, recent_level_shift
+from forecast.models.adjusted import _under_surge
 from forecast.pipeline import forecast_frame
 from forecast.series import Freq
 
@@ -124,3 +125,31 @@ def test_a_slow_launch_at_an_office_is_no_surge_going_back() -> None:
         daily = pd.Series(rng.negative_binomial(50, 50 / (50 + mean)).astype(float), index=INDEX)
         surge = recent_fading_surge(daily.where(weekdays), weekdays)
         assert surge is None or surge.excess < 1.0  # back to the old level it reads ~1.3
+
+
+@pytest.mark.parametrize(("days", "seed"), [(21, 5), (21, 6), (28, 5), (35, 6)])
+def test_once_a_rush_is_taken_out_every_model_starts_from_the_new_level(
+        days: int, seed: int) -> None:
+    """A launch at 1.5x, its rush (1.5x more) halving every three days, `days` before the
+    end: the rush is the surge, and the step under it is read as a new level, so that
+    even an 8-week average forecasts from it (it had mixed in the old weeks: 0.77-0.94)."""
+    age = np.arange(len(INDEX)) - (len(INDEX) - days)
+    launch = np.where(age >= 0, 1.5 + 1.5 * 0.5 ** (np.maximum(age, 0) / 3.0), 1.0)
+    daily = counts(seed, launch)
+    assert recent_fading_surge(daily, EVERY_DAY) is not None
+    rows = pd.DataFrame({"ts": daily.index, "category": "launch", "channel": "",
+                         "count": daily.to_numpy()})
+    for model in ("week_average_cal", "auto"):
+        frame = forecast_frame(rows, freq=Freq.DAILY, horizon=28, model=model)
+        days_ahead = pd.DatetimeIndex(frame["ts"])
+        ratio = frame["yhat"].sum() / (200 * 1.5 * WEEKLY[days_ahead.day_of_week]).sum()
+        assert ratio == pytest.approx(1.0, abs=0.08)
+
+
+def test_a_jump_weeks_after_a_surge_began_is_not_read_as_the_step_it_settled_on() -> None:
+    surge = FadingSurge(pd.Timestamp("2025-04-23"), excess=1.3, half_life=2.0)
+    settled = LevelShift(pd.Timestamp("2025-04-25"), factor=1.5, z=9.0)
+    second_incident = LevelShift(pd.Timestamp("2025-05-14"), factor=1.7, z=7.0)
+    assert _under_surge(settled, surge) == settled
+    assert _under_surge(second_incident, surge) is None
+    assert _under_surge(second_incident, None) == second_incident

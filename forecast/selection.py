@@ -117,9 +117,7 @@ def backtest_candidates(
             runs[candidate.name] = result
     if not runs:
         raise InsufficientHistory("auto", min_train + horizon, len(history.y))
-    if daily and season_turns(history, horizon):
-        # The recent folds never hold the season ahead (a January peak, a summer lull),
-        # and a model blind to it wins them as often as one that sees it coming.
+    if daily:
         runs = _with_same_season_folds(history, candidates, runs, horizon)
         chosen_on = max(len(result) for result in runs.values())
     scores = [score(name, result[-chosen_on:]) for name, result in runs.items()]
@@ -145,12 +143,14 @@ def same_season_cutoffs(n: int, horizon: int) -> list[int]:
 def _with_same_season_folds(history: History, candidates: list[Forecaster],
                             runs: dict[str, list[Fold]], horizon: int
                             ) -> dict[str, list[Fold]]:
-    """`runs` with the same-season folds added (oldest first), where every candidate that
-    ran fits them too; as they were where one does not (a gap in last year's history):
-    the folds are only worth adding if all are judged on them."""
+    """`runs` with the same-season folds added (oldest first) where the season turns:
+    the recent folds never hold the season ahead (a January peak, a summer lull), and a
+    model blind to it wins them as often as one that sees it coming. As they were where
+    a candidate that ran cannot fit them (a gap in last year's history): the folds are
+    only worth adding if all are judged on them."""
     held = {fold.cutoff for folds in runs.values() for fold in folds}
     cutoffs = [cut for cut in same_season_cutoffs(len(history.y), horizon) if cut not in held]
-    if not cutoffs:
+    if not cutoffs or not season_turns(history, horizon):
         return runs
     added: dict[str, list[Fold]] = {}
     for candidate in candidates:

@@ -3,7 +3,10 @@ client, a product withdrawn, a category renamed away) and stays there.
 
 Every day from one to eight weeks before the end is tried as the first day of a new
 level. Each ordinary day after it is read against the median of its weekday over the
-eight weeks before it; the shift is the ratio of the sums. It counts when it is:
+eight weeks before it; the shift is the ratio of the sums. The days' log ratios are
+averaged weighted by each day's noise (the reference weeks' beyond a count's own, plus
+a Poisson count's at its weekday's level), so a quiet Sunday's 2 against a typical 5
+weighs less than a busy Monday's 60 against 70. It counts when it is:
 - beyond the day-to-day noise of those reference weeks (`SHIFT_Z` standard errors of
   the mean log ratio, the noise no less than a Poisson count's) and large (`MIN_CHANGE`);
 - on the same side on most days after it, in the later half of them at least half as
@@ -107,6 +110,7 @@ class _Candidates:
         counting = np.sqrt(_nanmean(np.where(np.isfinite(noise), 1.0 / (
             typical[:, None, :] + 0.5), np.nan), (1, 2)))  # a Poisson count's own noise
         spread = np.fmax(MAD_TO_SD * _nanmedian(np.abs(noise), (1, 2)), counting)
+        extra = _extra_noise(typical, noise)
         # The days after each start, on one grid: the last n - starts.min() days.
         tail = np.arange(starts.min(), n)
         position = tail[None, :] - starts[:, None]
@@ -116,21 +120,23 @@ class _Candidates:
         obs, exp = np.where(after, observed, 0.0), np.where(after, expected, 0.0)
         change = np.where(after, _log_ratio(obs, exp), np.nan)
         self.days = after.sum(axis=1)
-        self.mean_change = _nanmean(change, 1)
+        # Each day weighs by its noise: a quiet Sunday's 3 against a typical 6 is no news
+        # where Monday's 60 against 70 would be.
+        weight = np.where(after, 1.0 / (extra[:, None] + 1.0 / (exp + 0.5)), 0.0)
+        self.mean_change = _weighted_mean(change, weight, after)
         self.error = spread / np.sqrt(np.maximum(self.days, 1))
         self.z = self.mean_change / self.error
         self.surely = np.abs(self.mean_change) - 2 * self.error
         with np.errstate(all="ignore"):
             self.factor = obs.sum(axis=1) / exp.sum(axis=1)
         side = np.sign(self.mean_change)[:, None]
-        self.agreement = (np.where(after, np.sign(change) == side, False).sum(axis=1)
-                          / np.maximum(self.days, 1))
+        self.agreement = _weighted_mean((np.sign(change) == side).astype(float), weight, after)
         outward = side * change  # how far out each day is, on the side of the shift
         last_week = after & (tail >= n - 7)[None, :]
         later = after & (np.cumsum(after, axis=1) > self.days[:, None] // 2)
-        self.last_week_change = _nanmean(np.where(last_week, outward, np.nan), 1)
-        self.later_change = _nanmean(np.where(later, outward, np.nan), 1)
-        self.earlier_change = _nanmean(np.where(after & ~later, outward, np.nan), 1)
+        self.last_week_change = _weighted_mean(outward, weight, last_week)
+        self.later_change = _weighted_mean(outward, weight, later)
+        self.earlier_change = _weighted_mean(outward, weight, after & ~later)
         fortnight = after & (tail >= n - COLLAPSE_DAYS)[None, :]
         # How surely the days after fall back, in standard errors: later half against
         # earlier, and the slope over the last week and over the last fortnight.
@@ -197,6 +203,27 @@ def _ratio_over(observed: npt.NDArray[np.float64], expected: npt.NDArray[np.floa
     with np.errstate(all="ignore"):
         return np.asarray(np.where(total > 0, np.where(mask, observed, 0.0).sum(axis=1) / total,
                                    np.inf), dtype=float)
+
+
+def _extra_noise(typical: npt.NDArray[np.float64], noise: npt.NDArray[np.float64]
+                 ) -> npt.NDArray[np.float64]:
+    """Per start, the variance of the reference days' log ratios beyond a Poisson count's
+    own, read on its busier weekdays (at least its median weekday's level), where the
+    count's own noise is least: a quiet Sunday's would swamp it."""
+    busy = typical >= _nanmedian(typical, 1)[:, None]
+    read = np.isfinite(noise) & busy[:, None, :]
+    spread = MAD_TO_SD * _nanmedian(np.where(read, np.abs(noise), np.nan), (1, 2))
+    counting = _nanmean(np.where(read, 1.0 / (typical[:, None, :] + 0.5), np.nan), (1, 2))
+    return np.asarray(np.fmax(spread**2 - counting, 0.0), dtype=float)
+
+
+def _weighted_mean(values: npt.NDArray[np.float64], weight: npt.NDArray[np.float64],
+                   mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:
+    """Per row, the mean of `values` over `mask` weighted by `weight` (NaN: none)."""
+    used = np.where(mask, weight, 0.0)
+    with np.errstate(all="ignore"):
+        return np.asarray(np.where(mask, np.nan_to_num(values) * used, 0.0).sum(axis=1)
+                          / used.sum(axis=1), dtype=float)
 
 
 def _nanmedian(values: npt.NDArray[np.float64], axis: int | tuple[int, ...]

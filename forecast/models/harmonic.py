@@ -64,10 +64,7 @@ def _robust_fit(design: np.ndarray, logged: np.ndarray, *, steps: int = 0
     counts an empty day most of all, bend neither the yearly curve nor the weekdays.
     The last `steps` columns (level steps) are not shrunk, nor are intercept and trend.
     Returns the coefficients, each day's final weight and the residuals' robust SD."""
-    penalty = RIDGE * np.eye(design.shape[1])
-    penalty[0, 0] = penalty[1, 1] = 0.0
-    for column in range(design.shape[1] - steps, design.shape[1]):
-        penalty[column, column] = 0.0
+    penalty = _penalty(design.shape[1], steps)
     weight = np.ones(len(logged))
     coef = np.zeros(design.shape[1])
     scale = 0.0
@@ -82,25 +79,38 @@ def _robust_fit(design: np.ndarray, logged: np.ndarray, *, steps: int = 0
     return coef, weight, scale
 
 
-def _level_step(residual: np.ndarray, weight: np.ndarray, scale: float) -> int | None:
+def _penalty(columns: int, steps: int = 0) -> np.ndarray:
+    """The ridge penalty: every column but the intercept, the trend and the last `steps`."""
+    penalty = RIDGE * np.eye(columns)
+    penalty[0, 0] = penalty[1, 1] = 0.0
+    for column in range(columns - steps, columns):
+        penalty[column, column] = 0.0
+    return penalty
+
+
+def _level_step(design: np.ndarray, residual: np.ndarray, weight: np.ndarray, scale: float
+                ) -> int | None:
     """Where the level stepped to a new one that lasted (a new product line, a channel
-    moved elsewhere): the week boundary that best splits the residuals into two means, if
-    the split is far beyond chance and large; None otherwise."""
+    moved elsewhere): the week boundary whose step, beside the curve, best explains the
+    residuals, if far beyond chance and large; None otherwise.
+
+    Each step is read net of what the trend and the yearly curve make of it (they bend
+    to absorb a step a year or two back, leaving little of it in the residuals)."""
     n = len(residual)
     if scale <= 0 or n < 2 * STEP_MIN_DAYS:
         return None
-    cumulative = np.concatenate(([0.0], np.cumsum(residual * weight)))
-    weights = np.concatenate(([0.0], np.cumsum(weight)))
-    best, best_z = None, STEP_Z
-    for at in range(n - STEP_MIN_DAYS, STEP_MIN_DAYS - 1, -7):
-        before_w, after_w = weights[at], weights[n] - weights[at]
-        if before_w <= 0 or after_w <= 0:
-            continue
-        gap = (cumulative[n] - cumulative[at]) / after_w - cumulative[at] / before_w
-        z = abs(gap) / (scale * np.sqrt(1 / before_w + 1 / after_w))
-        if z > best_z and abs(gap) >= STEP_MIN_GAP:
-            best, best_z = at, z
-    return best
+    at = np.arange(n - STEP_MIN_DAYS, STEP_MIN_DAYS - 1, -7)
+    steps = (np.arange(n)[:, None] >= at[None, :]).astype(float)
+    weighted = design * weight[:, None]
+    curve = design @ np.linalg.solve(weighted.T @ design + _penalty(design.shape[1]),
+                                     weighted.T @ steps)
+    own = steps - curve  # each step beside the curve
+    precision = (weight[:, None] * own**2).sum(axis=0)
+    with np.errstate(all="ignore"):
+        gap = (weight[:, None] * own * residual[:, None]).sum(axis=0) / precision
+    z = np.nan_to_num(np.abs(gap) * np.sqrt(precision) / scale)
+    passing = (z > STEP_Z) & (np.abs(np.nan_to_num(gap)) >= STEP_MIN_GAP)
+    return int(at[np.argmax(np.where(passing, z, -np.inf))]) if passing.any() else None
 
 
 def _weekday_shifts(residual: np.ndarray, weight: np.ndarray, weekday: np.ndarray, *,
@@ -177,7 +187,7 @@ class Harmonic:
         design = _design(days, origin, terms)
         logged = np.log1p(np.maximum(y.to_numpy(dtype=float), 0.0))
         coef, weight, scale = _robust_fit(design, logged)
-        step = _level_step(logged - design @ coef, weight, scale) if terms else None
+        step = _level_step(design, logged - design @ coef, weight, scale) if terms else None
         if step is not None:
             design = np.column_stack([design, np.arange(len(days)) >= step])
             coef, weight, scale = _robust_fit(design, logged, steps=1)

@@ -121,3 +121,18 @@ def test_follows_the_day_of_the_month() -> None:
     assert np.abs(forecast.mean - truth).sum() / truth.sum() < 0.07
     first = np.asarray(days.day <= 2)
     assert (forecast.mean[first] / _expected(days)[first]).mean() > 1.15
+
+
+def test_a_step_two_years_back_is_read_though_the_trend_bends_to_it() -> None:
+    """A step the trend and the yearly curve absorb leaves little in their residuals: it is
+    read beside them, else the curve carries the old level's shape into the forecast."""
+    rng = np.random.default_rng(3)
+    index = pd.date_range("2022-11-01", "2025-11-14", freq="D")
+    level = np.where(index >= pd.Timestamp("2023-12-18"), 0.7, 1.0)
+    flat = 300.0 * WEEKLY[index.day_of_week] * level
+    counts = pd.Series(rng.poisson(flat).astype(float), index=index)
+    fitted = Harmonic().fit(prepare_history(counts, KEY, Freq.DAILY)[0])
+    forecast = fitted.predict(28)
+    truth = 0.7 * 300.0 * WEEKLY[pd.DatetimeIndex(forecast.ds).day_of_week]
+    assert fitted.stepped
+    assert abs(forecast.mean.sum() / truth.sum() - 1) < 0.04

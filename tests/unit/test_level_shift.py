@@ -44,6 +44,33 @@ def test_steady_queues_have_no_shift(level: float) -> None:
         assert recent_level_shift(counts(seed, level), EVERY_DAY) is None
 
 
+QUIET_WEEKENDS = np.array([1.1, 1.0, 1.0, 1.0, 0.9, 0.08, 0.06])  # Sat/Sun about 5 calls
+
+
+def _weekday_queue(seed: int, factor: np.ndarray | float = 1.0) -> np.ndarray:
+    """70 a weekday, a handful at the weekend; negative binomial (a busy day +-22%)."""
+    rng = np.random.default_rng(seed)
+    mean = 70.0 * QUIET_WEEKENDS[INDEX.day_of_week] * factor
+    return rng.poisson(rng.gamma(20.0, mean / 20.0)).astype(float)
+
+
+def test_quiet_weekends_weigh_by_their_own_noise() -> None:
+    """Nine days a little low on weekdays (-15%, within a busy day's noise) whose weekend
+    days came in at 1 and 2 against a typical 5: read day by day with equal weight, the
+    weekends' log ratios read as a step (5 of these 20 queues, at -20% to -23%)."""
+    weekend = INDEX[-9:].day_of_week >= 5
+    found = 0
+    for seed in range(20):
+        values = _weekday_queue(seed)
+        values[-9:] = np.where(weekend, np.minimum(values[-9:], 2.0), 0.85 * values[-9:])
+        found += recent_level_shift(pd.Series(values, index=INDEX), EVERY_DAY) is not None
+    assert found <= 1
+    for seed in range(3):  # the same queue's real step is read
+        step = pd.Series(_weekday_queue(seed, stepped(21, 0.6)), index=INDEX)
+        shift = recent_level_shift(step, EVERY_DAY)
+        assert shift is not None and shift.factor == pytest.approx(0.6, rel=0.2)
+
+
 def test_steady_growth_is_not_a_step() -> None:
     growth = np.exp(np.log(1.3) * np.arange(len(INDEX)) / 365)  # +30% a year
     for seed in range(5):
@@ -139,7 +166,7 @@ def test_a_lull_the_same_weeks_a_year_before_is_the_season_not_a_level() -> None
     assert recent_level_shift(seasonal[days >= "2024-03-01"], every_day) is not None  # < a year
     new = pd.Series(rng.poisson(base * np.where(stepped_now, 0.6, 1.0)).astype(float), index=days)
     shift = recent_level_shift(new, every_day)
-    assert shift is not None and shift.factor == pytest.approx(0.6, rel=0.1)
+    assert shift is not None and shift.factor == pytest.approx(0.6, rel=0.2)
 
 
 def test_a_category_gone_quiet_is_forecast_quiet_by_models_of_the_year_too() -> None:

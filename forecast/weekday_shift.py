@@ -6,7 +6,8 @@ Each ordinary day is read as its share of its week: the log of its count over th
 of the other ordinary days of the same week (0.5 added to both, so an empty day stays
 finite). A weekday's last `WEEKS` shares are split into the latest k (`MIN_RUN` or more)
 and the ones before. A split counts when their medians differ by `SHIFT_Z` standard
-errors of the shares' noise (robust, over all weekdays) and by `MIN_CHANGE` or more;
+errors of the shares' noise (robust, over all weekdays; no less than a Poisson
+count's at the busier side's level) and by `MIN_CHANGE` or more;
 of those, the one whose means differ most decides. The days of that weekday before it
 are scaled by the change, so every model forecasts the weekday from where it is now.
 """
@@ -55,7 +56,8 @@ def recent_weekday_shifts(daily: pd.Series, ordinary: pd.Series) -> list[Weekday
     shifts = []
     for day in range(7):
         own = recent[weekday == day]
-        found = _clearest_split(own.to_numpy(dtype=float), noise)
+        found = _clearest_split(own.to_numpy(dtype=float),
+                                daily.reindex(own.index).to_numpy(dtype=float), noise)
         if found is not None:
             k, gap = found
             shifts.append(WeekdayShift(day, pd.Timestamp(own.index[-k]), float(np.exp(gap))))
@@ -85,7 +87,8 @@ def at_current_weekday_levels(values: pd.Series, day_of: pd.DatetimeIndex,
 
 def _log_share_of_week(daily: pd.Series, ordinary: pd.Series) -> pd.Series:
     """Each ordinary day's log count over the median of the other ordinary days of its
-    (Monday-first) week, over the last WEEKS weeks; NaN elsewhere."""
+    (Monday-first) week, over the last WEEKS weeks; NaN elsewhere, and over a week short
+    of more than one of its usual ordinary days."""
     index = pd.DatetimeIndex(daily.index)
     first = index[index > index[-1] - pd.Timedelta(weeks=WEEKS)][0]
     monday = first - pd.Timedelta(days=int(first.day_of_week))
@@ -97,6 +100,12 @@ def _log_share_of_week(daily: pd.Series, ordinary: pd.Series) -> pd.Series:
     week, weekday = offset // 7, offset % 7
     grid = np.full((int(week.max()) + 1, 7), np.nan)
     grid[week, weekday] = counts
+    # A week missing more than one of its usual ordinary days (a holiday week: Easter's
+    # Monday to Thursday) is no yardstick: the median of what is left may be a weekend's.
+    held = np.isfinite(grid).sum(axis=1)
+    present = np.bincount(week, minlength=len(grid))  # the last week may be cut short
+    usual = float(np.median(held[present == 7])) if (present == 7).any() else 7.0
+    grid[held < (usual - 1) * present / 7] = np.nan
     others = np.full_like(grid, np.nan)
     with warnings.catch_warnings():  # a week with no other ordinary day: NaN
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -106,16 +115,20 @@ def _log_share_of_week(daily: pd.Series, ordinary: pd.Series) -> pd.Series:
     return share[days >= first]
 
 
-def _clearest_split(own: np.ndarray, noise: float) -> tuple[int, float] | None:
-    """(k, log change) of the split of a weekday's shares into its latest k and the ones
-    before: of the splits whose medians differ by SHIFT_Z standard errors and MIN_CHANGE
-    or more, the one whose means differ most (medians alone blur where the change was);
-    None when no split is that clear."""
+def _clearest_split(own: np.ndarray, counts: np.ndarray, noise: float
+                    ) -> tuple[int, float] | None:
+    """(k, log change) of the split of a weekday's shares (its days' `counts`) into its
+    latest k and the ones before: of the splits whose medians differ by SHIFT_Z standard
+    errors and MIN_CHANGE or more, the one whose means differ most (medians alone blur
+    where the change was); None when no split is that clear. The noise is no less than
+    a Poisson count's at the busier side's level: a Saturday of one or two calls swings
+    its share far beyond the busy days' spread."""
     best: tuple[int, float] | None = None
     best_z = 0.0
     for k in range(MIN_RUN, len(own) - 1):
         latest, before = own[-k:], own[:-k]
-        error = noise * np.sqrt(1 / k + 1 / len(before))
+        level = max(float(np.median(counts[-k:])), float(np.median(counts[:-k])))
+        error = max(noise, np.sqrt(1.0 / (level + 0.5))) * np.sqrt(1 / k + 1 / len(before))
         gap = float(np.median(latest) - np.median(before))
         if abs(gap) < SHIFT_Z * error or abs(gap) < MIN_CHANGE:
             continue
@@ -123,3 +136,4 @@ def _clearest_split(own: np.ndarray, noise: float) -> tuple[int, float] | None:
         if z > best_z:
             best, best_z = (k, gap), z
     return best
+

@@ -88,3 +88,19 @@ def test_a_saturday_service_begun_is_forecast_at_its_new_level(freq: Freq) -> No
     saturday = pd.DatetimeIndex(forecast.ds).day_of_week == 5
     # Three shut Saturdays of the eight averaged would have given 50 of 80.
     assert forecast.mean[saturday].sum() == pytest.approx(80.0, rel=0.15)
+
+
+def test_a_holiday_week_is_no_yardstick_for_its_other_days() -> None:
+    """Easter's Monday to Thursday off in a queue with quiet weekends: that week's Friday
+    had been read against its weekend (110 against 2, a share 40 times its usual) and,
+    first of the weeks read, moved every earlier Friday to a fifth of its level. Nor is a
+    Saturday of one or two calls read against the busy days' spread."""
+    quiet_weekends = np.array([0.6, 0.45, 0.8, 0.95, 1.0, 0.01, 0.015])
+    for seed in range(3):
+        index = pd.date_range("2026-01-19", periods=14 * 7, freq="D")
+        rng = np.random.default_rng(seed)
+        daily = pd.Series(rng.poisson(100 * quiet_weekends[index.day_of_week]).astype(float),
+                          index=index)
+        ordinary = _everyday(daily)
+        ordinary[pd.date_range("2026-02-02", periods=4, freq="D")] = False  # week 3 of 14
+        assert recent_weekday_shifts(daily, ordinary) == []

@@ -2,9 +2,10 @@
 
 Each day's total is compared with the same weekday in the neighbouring weeks (a missing
 working day counts as closed). A country fits when half or more of the working days its
-calendar marks as holidays dip clearly; among those, the one with the most dipping
-holidays net of the ones that do not wins, so a US center closed on Thanksgiving and
-July 4 picks the US over Canada, which shares only New Year, Labour Day and Christmas.
+calendar marks as holidays dip clearly (and beyond the days' own noise); among those,
+the one with the most dipping holidays net of the ones that do not wins, so a US center
+closed on Thanksgiving and July 4 picks the US over Canada, which shares only New Year,
+Labour Day and Christmas.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import pandas as pd
 
 from forecast.calendar import holiday_names, ratio_to_neighbouring_weeks
 from forecast.errors import InvalidParameter
+from forecast.models.base import MAD_TO_SD
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +31,10 @@ COUNTRIES = (
 )
 MIN_HOLIDAYS = 3
 MIN_MEAN_DIP = 0.35
+# ... and DIP_Z standard errors of the days' own noise: a queue of two calls a day has
+# some country whose three holidays came in low by chance (29 of 40 such queues of 120
+# days without any holiday read one; 0 at 20 calls a day).
+DIP_Z = 3.0
 MIN_SHARE_DIPPING = 0.5
 _DIP_RATIO = 0.75
 _MIN_DAYS = 56
@@ -40,6 +46,7 @@ def detect_country(daily: pd.Series) -> str | None:
     ratio = _ratio_to_neighbouring_weeks(daily)
     if ratio is None or ratio.empty:  # too short, or no working day with contacts
         return None
+    noise = MAD_TO_SD * float(np.median(np.abs(ratio - ratio.median())))
     best: tuple[int, float, str] | None = None
     for country in COUNTRIES:
         dips = _holiday_dips(ratio, country)
@@ -47,7 +54,8 @@ def detect_country(daily: pd.Series) -> str | None:
             continue
         mean_dip = float(np.mean(1.0 - np.minimum(dips, 1.5)))
         dipping = int(np.sum(dips < _DIP_RATIO))
-        if mean_dip < MIN_MEAN_DIP or dipping < MIN_SHARE_DIPPING * len(dips):
+        if (mean_dip < max(MIN_MEAN_DIP, DIP_Z * noise / np.sqrt(len(dips)))
+                or dipping < MIN_SHARE_DIPPING * len(dips)):
             continue
         # Net evidence first: neighbours share a few holidays, the right country most.
         fit = (dipping - (len(dips) - dipping), mean_dip, country)

@@ -37,3 +37,19 @@ def test_no_country_when_nothing_dips_or_history_is_short() -> None:
     assert detect_country(_daily("KR").iloc[:40]) is None
     silent = pd.Series(0.0, index=pd.date_range("2025-01-01", periods=120))
     assert detect_country(silent) is None  # no working day to compare
+
+
+def test_a_quiet_queue_reads_no_country_from_its_noise_but_its_closures() -> None:
+    """At two calls a day some country's few holidays come in low by chance: a dip must
+    stand out from the days' own noise (most of these queues had read one)."""
+    days = pd.date_range(end="2025-11-01", periods=120, freq="D")
+    mean = 2.0 * WEEKLY[days.day_of_week]
+    for seed in range(10):
+        counts = np.random.default_rng(seed).poisson(mean).astype(float)
+        assert detect_country(pd.Series(counts, index=days)) is None
+    year = pd.date_range(end="2025-11-01", periods=400, freq="D")
+    closed = holiday_names(year, "US").to_numpy() != ""
+    for seed in range(3):
+        counts = np.random.default_rng(seed).poisson(
+            np.where(closed, 0.0, 2.0 * WEEKLY[year.day_of_week])).astype(float)
+        assert detect_country(pd.Series(counts, index=year)) == "US"

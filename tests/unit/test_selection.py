@@ -10,7 +10,7 @@ import pytest
 
 from forecast.backtest import Fold, Score
 from forecast.errors import InsufficientHistory
-from forecast.models.base import Fitted
+from forecast.models.base import Fitted, fit_error_scale
 from forecast.models.naive import SeasonalNaive, WeekAverage
 from forecast.models.registry import build_model
 from forecast.selection import (
@@ -255,3 +255,13 @@ def test_a_horizon_longer_than_a_year_keeps_to_folds_the_history_holds() -> None
     cutoffs = [fold.cutoff for fold in backtests.runs["week_average"]]
     assert len(cutoffs) == len(set(cutoffs))
     assert all(fold.cutoff + len(fold.actual) <= n for fold in backtests.runs["week_average"])
+
+
+def test_a_95_band_is_wider_than_the_80_one_from_a_few_repeated_residuals() -> None:
+    """Three weeks of history: 24 fold errors of a handful of values (the leaders repeat
+    one another) had put the 2.5% and 10% quantiles on the same smallest error."""
+    predicted = np.full(24, 1000.0)
+    actual = predicted * (1 + np.repeat([-0.06, -0.01, 0.02, 0.05, 0.09, 0.14], 4))
+    bounds = fit_error_scale(actual, predicted).bounds(np.array([1000.0]), (80, 95))
+    (lo80, hi80), (lo95, hi95) = bounds[80], bounds[95]
+    assert lo95[0] < lo80[0] - 20 and hi95[0] > hi80[0] + 20

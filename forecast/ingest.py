@@ -26,6 +26,7 @@ from forecast.store import Store, UpsertResult
 REQUIRED_COLUMNS = ("ts", "category")
 OPTIONAL_COLUMNS = ("channel", "count", AHT_COLUMN)
 FIRST_DATA_ROW = 2  # row 1 of a CSV file is its header
+MAX_GAP_DAYS = 5 * 365  # no queue is silent this long: a stamp beyond is a mistyped year
 _SUPPORTED_MINUTES = {f.minutes: f for f in Freq}
 
 
@@ -55,6 +56,7 @@ def parse_inquiries(frame: pd.DataFrame, *, first_row: int = FIRST_DATA_ROW) -> 
         else pd.Series(1, index=frame.index, dtype="int64")
     )
     ts = parse_timestamps(frame["ts"], first_row)
+    _reject_stray_years(ts, first_row)
     out = pd.DataFrame({"ts": ts, "category": category, "channel": channel, "count": counts})
     if AHT_COLUMN in frame:
         out[AHT_COLUMN] = parse_aht(frame[AHT_COLUMN], first_row)
@@ -62,6 +64,23 @@ def parse_inquiries(frame: pd.DataFrame, *, first_row: int = FIRST_DATA_ROW) -> 
         _reject_conflicting_duplicates(out, first_row)
         out = out.drop_duplicates(subset=["ts", "category", "channel"])
     return out.reset_index(drop=True)
+
+
+def _reject_stray_years(ts: pd.Series, first_row: int) -> None:
+    """Refuse stamps years away from all the others (a mistyped year: 9999 or 2106 for
+    2016), naming the row on the smaller side of the gap: no queue is silent that long,
+    and a daily grid across the gap would run for millions of days."""
+    order = np.argsort(ts.to_numpy(), kind="stable")
+    stamps = ts.iloc[order]
+    gaps = stamps.diff().dt.days.to_numpy()
+    if len(gaps) < 2 or not np.nanmax(gaps) > MAX_GAP_DAYS:
+        return
+    after = int(np.nanargmax(gaps))  # the first stamp past the widest gap
+    stray = after if after >= len(stamps) - after else after - 1
+    position = int(order[stray])
+    raise InvalidInput(
+        f"timestamp {stamps.iloc[stray]} is {int(np.nanmax(gaps)) // 365} years from the "
+        "rest of the data; a mistyped year?", row=position + first_row, column="ts")
 
 
 def parse_timestamps(values: pd.Series, first_row: int = FIRST_DATA_ROW) -> pd.Series:
@@ -206,12 +225,23 @@ def infer_freq(ts: pd.Series) -> Freq | None:
     if len(unique) < 2:
         single = unique.iloc[0]
         return Freq.DAILY if single == single.normalize() else None
-    minutes = unique.diff().dropna().dt.total_seconds().to_numpy() / 60.0
-    step = float(np.min(minutes))
-    if (unique == unique.dt.normalize()).all() and step >= 1440:
+    if (unique == unique.dt.normalize()).all() and unique.diff().min() >= pd.Timedelta(days=1):
         return Freq.DAILY
-    aligned = np.all(np.isclose(np.mod(minutes, step), 0.0)) and step == int(step)
-    return _SUPPORTED_MINUTES.get(int(step)) if aligned else None
+    step = even_step_minutes(unique)
+    return _SUPPORTED_MINUTES.get(step) if step is not None else None
+
+
+def even_step_minutes(ts: pd.Series) -> int | None:
+    """The whole minutes every gap between distinct stamps is a multiple of (the bucket
+    width of counts exported per interval), or None for fewer than two stamps or uneven
+    ones (raw events)."""
+    unique = pd.Series(ts.drop_duplicates().sort_values().to_numpy())
+    minutes = unique.diff().dropna().dt.total_seconds().to_numpy() / 60.0
+    if not len(minutes):
+        return None
+    step = float(np.min(minutes))
+    aligned = step > 0 and step == int(step) and np.all(np.isclose(np.mod(minutes, step), 0.0))
+    return int(step) if aligned else None
 
 
 def aggregate(observations: pd.DataFrame, freq: Freq) -> pd.DataFrame:

@@ -16,6 +16,7 @@ from forecast.events import read_events_csv
 from forecast.holiday_detect import detect_country
 from forecast.ingest import (
     aggregate,
+    even_step_minutes,
     infer_freq,
     on_zone_clock,
     parse_inquiries,
@@ -139,7 +140,14 @@ def _partial_last_day(parsed: pd.DataFrame) -> pd.Timestamp | None:
 
 
 def _check_not_coarser(parsed: pd.DataFrame, freq: Freq, raw_events: bool) -> None:
+    """Refuse a --freq the input cannot fill: finer than its intervals (or than the day,
+    for events stamped by date only), or not a whole number of them (10-minute counts
+    into 15-minute intervals would hold two and one by turns)."""
     if raw_events:
+        ts = parsed["ts"]
+        if freq.is_intraday and (ts == ts.dt.normalize()).all():
+            raise InvalidInput(f"events are stamped by date only but --freq {freq.value} "
+                               "asks for intervals within the day; use --freq D", column="ts")
         return
     for _, part in parsed.groupby(["category", "channel"]):
         found = infer_freq(part["ts"])
@@ -147,6 +155,11 @@ def _check_not_coarser(parsed: pd.DataFrame, freq: Freq, raw_events: bool) -> No
             raise InvalidInput(
                 f"input is at {found.value} but --freq {freq.value} asks for finer intervals; "
                 f"use --freq {found.value} or a coarser one", column="ts")
+        step = even_step_minutes(part["ts"]) if found is None and freq.is_intraday else None
+        if step is not None and step < freq.minutes and freq.minutes % step:
+            raise InvalidInput(
+                f"input is at {step}-minute intervals, which do not add up to --freq "
+                f"{freq.value}; use a --freq that holds a whole number of them", column="ts")
 
 
 def _write(frame: pd.DataFrame, out: str | None) -> None:

@@ -158,6 +158,14 @@ def test_daily_real_data_auto(tmp_path: Path) -> None:
         ("ts,category,count\n2026-01-01,a,4\n", ("--freq", "weekly"), "freq must be"),
         ("ts,category,count\n2026-01-01,a,4\n", ("--horizon", "0"),
          "--horizon must be a positive"),
+        # Events stamped by date only cannot fill hours; 10-minute counts do not fill
+        # 15-minute intervals evenly; a stamp 7,000 years on is a mistyped year.
+        ("ts,category\n2026-01-01,a\n2026-01-01,a\n2026-01-02,a\n", ("--freq", "60min"),
+         "stamped by date only"),
+        ("ts,category,count\n2026-01-01T09:00,a,4\n2026-01-01T09:10,a,5\n"
+         "2026-01-01T09:20,a,6\n", ("--freq", "15min"), "10-minute intervals"),
+        ("ts,category,count\n2016-01-01,a,4\n2016-01-02,a,5\n9999-01-03,a,6\n", (),
+         "row 4, column 'ts': timestamp 9999-01-03"),
     ],
 )
 def test_bad_input_exits_non_zero_with_one_line(

@@ -12,6 +12,7 @@ from forecast.errors import InvalidInput
 from forecast.ingest import (
     load_inquiries,
     on_zone_clock,
+    parse_inquiries,
     parse_timestamps,
     read_inquiry_csv,
     source_zone,
@@ -176,3 +177,15 @@ def test_on_a_zone_clock_every_real_hour_and_every_day_has_one_row() -> None:
     santiago = on_zone_clock(days.assign(ts=pd.date_range("2024-09-05", periods=6)),
                              "America/Santiago", days=True)["ts"]  # midnight skipped
     assert santiago.dt.day.tolist() == [5, 6, 7, 8, 9, 10]
+
+
+def test_a_mistyped_year_is_refused_naming_its_row() -> None:
+    days = [f"2016-02-{d:02d}" for d in range(1, 11)]
+    late = pd.DataFrame({"ts": [*days, "2116-02-11"], "category": "a", "count": 1})
+    with pytest.raises(InvalidInput, match="row 12, column 'ts': timestamp 2116-02-11"):
+        parse_inquiries(late)
+    early = pd.DataFrame({"ts": ["1016-01-31", *days], "category": "a", "count": 1})
+    with pytest.raises(InvalidInput, match="row 2, column 'ts': timestamp 1016-01-31"):
+        parse_inquiries(early)
+    paused = pd.DataFrame({"ts": ["2012-01-01", *days], "category": "a", "count": 1})
+    assert len(parse_inquiries(paused)) == 11  # four years silent: kept

@@ -265,3 +265,15 @@ def test_a_95_band_is_wider_than_the_80_one_from_a_few_repeated_residuals() -> N
     bounds = fit_error_scale(actual, predicted).bounds(np.array([1000.0]), (80, 95))
     (lo80, hi80), (lo95, hi95) = bounds[80], bounds[95]
     assert lo95[0] < lo80[0] - 20 and hi95[0] > hi80[0] + 20
+
+
+def test_a_few_points_get_bands_as_wide_as_their_spread() -> None:
+    """Five days of a new queue: a Poisson count's noise at 1,657 is +-3%, the days vary
+    by +-28%."""
+    actual = np.array([1896.0, 1933.0, 1316.0, 991.0, 2148.0])
+    predicted = np.full(5, actual.mean())
+    lo, hi = fit_error_scale(actual, predicted).bounds(np.array([1657.0]), (80,))[80]
+    assert hi[0] - lo[0] > 2 * 1.28 * 0.9 * actual.std(ddof=1)
+    steady = np.array([1650.0, 1700.0, 1630.0, 1660.0, 1645.0])  # within a count's noise
+    lo, hi = fit_error_scale(steady, np.full(5, 1657.0)).bounds(np.array([1657.0]), (80,))[80]
+    assert hi[0] - lo[0] == pytest.approx(2 * 1.2816 * np.sqrt(1657.0), rel=0.01)

@@ -68,6 +68,8 @@ def fit_error_scale(
     power = _estimate_power(actual, predicted)
     scaled = (actual - predicted) / np.maximum(predicted, 1.0) ** power
     quantiles = {p: float(np.quantile(scaled, p)) for p in _all_tail_probs(levels)}
+    if not any(quantiles.values()):  # errors (almost) all 0, a constant history: they say
+        return counting_error_scale(levels)  # nothing of the next counts' own noise
     return ErrorScale(power=power, quantiles=_tails_no_thinner_than_normal(
         quantiles, float(np.median(scaled))))
 

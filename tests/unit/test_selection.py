@@ -277,3 +277,11 @@ def test_a_few_points_get_bands_as_wide_as_their_spread() -> None:
     steady = np.array([1650.0, 1700.0, 1630.0, 1660.0, 1645.0])  # within a count's noise
     lo, hi = fit_error_scale(steady, np.full(5, 1657.0)).bounds(np.array([1657.0]), (80,))[80]
     assert hi[0] - lo[0] == pytest.approx(2 * 1.2816 * np.sqrt(1657.0), rel=0.01)
+
+
+def test_errors_all_zero_leave_a_count_its_own_noise() -> None:
+    """A history of exactly 5 a day backtests without error; the next days are still
+    counts, and a band of zero width would promise exactly 5."""
+    flat = np.full(40, 5.0)
+    lo, hi = fit_error_scale(flat, flat).bounds(np.array([5.0]), (80,))[80]
+    assert lo[0] < 4 and hi[0] > 6

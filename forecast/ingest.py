@@ -345,7 +345,10 @@ def _reject_conflicting_duplicates(rows: pd.DataFrame, first_row: int) -> None:
     conflicts = repeated & differing
     if conflicts.any():
         position = int(np.flatnonzero(conflicts.to_numpy())[0])
+        row = rows.iloc[position]
         raise InvalidInput(
-            "duplicate (ts, category, channel) with a different count; "
-            "send one count per interval", row=position + first_row, column="ts",
+            f"duplicate of an earlier row ({row['ts']}, category {row['category']!r}, "
+            f"channel {row['channel']!r}; names are read without surrounding spaces) with "
+            "a different count; send one count per interval",
+            row=position + first_row, column="ts",
         )

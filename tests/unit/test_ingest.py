@@ -66,6 +66,8 @@ def test_identical_duplicates_collapse() -> None:
         ("ts,category,count\n2026-03-02,a,1\nyesterday,a,2\n", 3, "ts", "cannot parse"),
         ("ts,category,count\n2026-03-02,,1\n", 2, "category", "empty"),
         ("ts,category,count\n2026-03-02,a,1\n2026-03-02,a,2\n", 3, "ts", "duplicate"),
+        ("ts,category,count\n2026-03-02,refund,1\n2026-03-02, refund ,2\n", 3, "ts",
+         "category 'refund', channel ''; names are read without surrounding spaces"),
         ("ts,category,count,colour\n2026-03-02,a,1,red\n", 1, "colour", "unknown column"),
         ("when,category,count\n2026-03-02,a,1\n", 1, "when", "unknown column"),
         ("ts,category,count\n2026-03-02,a,1,9\n", None, None, "more fields"),

@@ -188,11 +188,13 @@ def on_zone_clock(rows: pd.DataFrame, zone: object, *, intervals: int | None = N
 
 
 def timestamp_formatter(sample: str) -> Callable[[pd.Series], pd.Series]:
-    """Format stamps like `sample` (date only, 'T' or ' ' separator, seconds, offset as
-    +09:00, +0900 or Z)."""
+    """Format stamps like `sample` (date only, also as 20260302; 'T' or ' ' separator,
+    seconds, offset as +09:00, +0900 or Z)."""
     text = sample.strip()
     if len(text) == 10:
         return lambda ts: ts.dt.strftime("%Y-%m-%d")
+    if len(text) == 8 and text.isdigit():
+        return lambda ts: ts.dt.strftime("%Y%m%d")
     sep = "T" if "T" in text else " "
     clock = text[11:]
     has_seconds = len(clock) >= 8 and clock[5:6] == ":"

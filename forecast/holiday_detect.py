@@ -18,7 +18,7 @@ import pandas as pd
 
 from forecast.calendar import holiday_names, ratio_to_neighbouring_weeks
 from forecast.errors import InvalidParameter
-from forecast.models.base import MAD_TO_SD
+from forecast.models.base import robust_sd
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def detect_country(daily: pd.Series) -> str | None:
     ratio = _ratio_to_neighbouring_weeks(daily)
     if ratio is None or ratio.empty:  # too short, or no working day with contacts
         return None
-    noise = MAD_TO_SD * float(np.median(np.abs(ratio - ratio.median())))
+    noise = robust_sd(ratio.to_numpy(dtype=float))
     best: tuple[int, float, str] | None = None
     for country in COUNTRIES:
         dips = _holiday_dips(ratio, country)

@@ -9,6 +9,7 @@ with the level, so residuals are divided by `level ** power` before taking quant
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Protocol
 
 import numpy as np
@@ -85,10 +86,15 @@ def _tails_no_thinner_than_normal(quantiles: dict[float, float], centre: float
     upper = sorted((p for p in quantiles if p > 0.5), reverse=True)
     for side in (lower, upper):  # from the innermost pair out
         for outer, inner in reversed(list(zip(side, side[1:], strict=False))):
-            ratio = float(stats.norm.ppf(outer) / stats.norm.ppf(inner))
-            reach = centre + (out[inner] - centre) * ratio
+            reach = centre + (out[inner] - centre) * _normal_ratio(outer, inner)
             out[outer] = min(out[outer], reach) if outer < 0.5 else max(out[outer], reach)
     return out
+
+
+@lru_cache(maxsize=16)
+def _normal_ratio(outer: float, inner: float) -> float:
+    """How much further out a normal's `outer` quantile lies than its `inner` one."""
+    return float(stats.norm.ppf(outer) / stats.norm.ppf(inner))
 
 
 def _few_points_error_scale(actual: np.ndarray, predicted: np.ndarray,
@@ -98,7 +104,7 @@ def _few_points_error_scale(actual: np.ndarray, predicted: np.ndarray,
     counting = counting_error_scale(levels)
     if len(actual) < 2:
         return counting
-    level = max(float(np.mean(np.maximum(predicted, 1.0))), 1.0)
+    level = float(np.mean(np.maximum(predicted, 1.0)))
     dispersion = float(np.var(actual - predicted, ddof=1)) / level
     if not dispersion > 1.0:
         return counting

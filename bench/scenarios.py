@@ -32,6 +32,9 @@ true mean), next to the seasonal-naive, 8-week-average and Prophet baselines:
   the first origin;
 - `fading_incident`: an incident triples the volume one to three weeks before the first
   origin and halves back every three to seven days;
+- `past_incident`: ten weeks of history before the first origin; an incident lifts the
+  volume five, four, three and two times over four days two to five weeks before it,
+  then is over;
 - `dip_recovery`: a fault cuts the volume to 40% 5, 7, 10 or 14 days before the first
   origin, recovering by half every 2 to 5 days;
 - `launch_rush`: a launch triples the volume 14, 21, 28 or 35 days before the first
@@ -237,6 +240,15 @@ def _fading_incident(index: pd.DatetimeIndex, n: int) -> np.ndarray:
     return np.where(age >= 0, 1 + 2 * 0.5 ** (np.maximum(age, 0) / half_life), 1.0)
 
 
+def _past_incident(index: pd.DatetimeIndex, n: int) -> np.ndarray:
+    """An incident lifts the volume x5, x4, x3, x2 over four days from 14, 21, 28 or 35
+    days before the first origin; then it is over."""
+    since = (14, 21, 28, 35)[n % 4]
+    age = np.asarray((index - (FIRST_ORIGIN - pd.Timedelta(days=since))).days)
+    lift = np.array([5.0, 4.0, 3.0, 2.0])
+    return np.where((age >= 0) & (age < 4), lift[np.clip(age, 0, 3)], 1.0)
+
+
 def _dip_recovery(index: pd.DatetimeIndex, n: int) -> np.ndarray:
     """A fault cuts the volume to 40% 5, 7, 10 or 14 days before the first origin; the
     shortfall halves every 2, 3, 5 or 4 days."""
@@ -311,6 +323,9 @@ SCENARIOS: dict[str, Callable[[], ds.Dataset]] = {
     "fading_incident": lambda: _with_detected_country(
         "fading_incident", Freq.DAILY, _daily([300, 120, 60, 25], 2 * 365,
                                               shift=_fading_incident)),
+    "past_incident": lambda: _with_detected_country(
+        "past_incident", Freq.DAILY, _daily([300, 120, 60, 25], 10 * 7 + 3 * 28,
+                                            shift=_past_incident)),
     "dip_recovery": lambda: _with_detected_country(
         "dip_recovery", Freq.DAILY, _daily([300, 120, 60, 25], 2 * 365, shift=_dip_recovery)),
     "launch_rush": lambda: _with_detected_country(

@@ -36,6 +36,10 @@ _OPEN_AS_USUAL = 0.8
 _SURGE_RATIO = 2.0
 _SURGE_WEEKS = (-4, -3, -2, -1, 1, 2, 3, 4)
 _MAX_SURGE_DAYS = 2
+# A longer rise (an incident's tickets over a few days) is a surge too where the week
+# after it is back to normal.
+_MAX_EPISODE_DAYS = 7
+_BACK_TOLERANCE = 0.25
 _MIN_OUTAGE_REFERENCE = 10.0  # a day usually this busy is empty only when something broke
 _YEAR, _YEAR_SLACK = 364, 3
 _DAYS_KEYED = 32  # (month, day) keyed as month * 32 + day
@@ -151,7 +155,7 @@ def learn_day_effects(daily: pd.Series, kinds: pd.Series, whole: pd.Series | Non
     wide = same_weekday_median(daily, normal & ~outages, _SURGE_WEEKS)
     surge_reference = np.fmax(reference, wide)
     surge_ratio = ((daily + 0.5) / (surge_reference + 0.5)).where(~cut_short)
-    surges = _surges(daily, surge_ratio, surge_reference)
+    surges = _surges(daily, surge_ratio, surge_reference, normal & ~outages)
     ratio[surges] = surge_ratio[surges]
     annual = _annual_closures(ratio, reference)
     lone = surges | outages | on_dates(pd.DatetimeIndex(daily.index), annual)
@@ -293,21 +297,45 @@ def _without_days_lent_to_breaks(ratio: pd.Series, kinds: pd.Series) -> pd.Serie
     return ratio.mask(inside & text.isin(alone))
 
 
-def _surges(daily: pd.Series, ratio: pd.Series, reference: pd.Series) -> pd.Series:
+def _surges(daily: pd.Series, ratio: pd.Series, reference: pd.Series, usable: pd.Series
+            ) -> pd.Series:
     """Ordinary days far above `reference` (`ratio` = daily over it), beyond chance for
-    counts of that size (an outage storm, a viral post): rescaled like special days so
-    that one day does not lift the weeks after it."""
+    counts of that size (an outage storm, a viral post, an incident's tickets): rescaled
+    like special days so that they do not lift the weeks after them. A run of up to
+    `_MAX_SURGE_DAYS` counts wherever it ends before the last day; one of up to
+    `_MAX_EPISODE_DAYS` where the week after it is back (`_back_to_normal`)."""
     high = (ratio > _SURGE_RATIO) & (daily - reference > 4 * np.sqrt(reference.clip(lower=1)) + 10)
     index = pd.DatetimeIndex(daily.index)
-    surge_days = index[high.to_numpy(dtype=bool)]
+    is_high = high.to_numpy(dtype=bool)
+    surge_days = index[is_high]
     out = np.zeros(len(index), dtype=bool)
-    for first, last in day_runs(high.to_numpy(dtype=bool)):
+    calm: pd.Series | None = None  # each day's weekday, high days aside
+    for first, last in day_runs(is_high):
         # A rise that lasts (or runs to the end) is a new level; a surge every year at that
         # time is a season of its own.
-        lasting = last - first + 1 > _MAX_SURGE_DAYS or last == len(index) - 1
-        if not lasting and not _recurs_yearly(index[first:last + 1], surge_days):
+        days = last - first + 1
+        if last == len(index) - 1 or days > _MAX_EPISODE_DAYS:
+            continue
+        if days > _MAX_SURGE_DAYS:
+            if calm is None:
+                calm = same_weekday_median(daily, usable & ~high, _SURGE_WEEKS)
+            week = slice(last + 1, last + 8)
+            if not _back_to_normal(daily.iloc[week], calm.iloc[week], usable.iloc[week]):
+                continue
+        if not _recurs_yearly(index[first:last + 1], surge_days):
             out[first:last + 1] = True
     return pd.Series(out, index=daily.index)
+
+
+def _back_to_normal(daily: pd.Series, reference: pd.Series, normal: pd.Series) -> bool:
+    """Whether a whole week of days (its normal ones) sums to its references, within a
+    quarter or a Poisson count's three standard deviations: a surge that has gone, not one
+    wearing off (forecast.fading_surge) or a new level."""
+    read = normal & reference.notna()
+    if len(daily) < 7 or read.sum() < 3:
+        return False
+    seen, expected = float(daily[read].sum()), float(reference[read].sum())
+    return abs(seen - expected) <= max(_BACK_TOLERANCE * expected, 3.0 * float(np.sqrt(expected)))
 
 
 def _outages(daily: pd.Series, normal: pd.Series, readable: pd.Series) -> pd.Series:

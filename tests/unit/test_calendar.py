@@ -164,12 +164,29 @@ def test_a_lone_surge_is_made_normal_unless_it_comes_every_year() -> None:
     kinds = pd.Series("normal", index=days, dtype=object)
     daily["2025-03-12"] = 400.0  # an outage storm, once
     daily[["2024-12-27", "2025-12-26"]] = 300.0  # every year after Christmas
-    daily[["2025-06-03", "2025-06-04", "2025-06-05"]] = 300.0  # three days: maybe a level
+    daily[pd.date_range("2025-06-03", periods=9)] = 300.0  # nine days: maybe a level
     _, ratio = learn_day_effects(daily, kinds)
     assert ratio["2025-03-12"] == pytest.approx(400.5 / 100.5)
     assert ratio[["2024-12-27", "2025-12-26"]].isna().all()
-    assert ratio[["2025-06-03", "2025-06-04", "2025-06-05"]].isna().all()
     assert ratio.drop(pd.Timestamp("2025-03-12")).isna().all()
+
+
+def test_an_incidents_few_days_are_a_surge_once_the_week_after_is_back() -> None:
+    days = pd.date_range("2025-01-06", periods=10 * 7, freq="D")
+    daily = pd.Series(5.0, index=days)
+    kinds = pd.Series("normal", index=days, dtype=object)
+    incident = pd.date_range("2025-02-03", periods=4)
+    daily[incident] = [144.0, 117.0, 87.0, 40.0]  # an incident's tickets, Monday on
+    _, ratio = learn_day_effects(daily, kinds)
+    np.testing.assert_allclose(ratio[incident], (daily[incident] + 0.5) / 5.5)
+    assert ratio.drop(incident).isna().all()
+    # the same rise in the last week is not known to be over; a rise that comes back the
+    # next week (Monday to Thursday, every week from then on) is the queue's new shape
+    for rise in (days[-6:-2], days[(days >= incident[0]) & (days.day_of_week < 4)]):
+        risen = pd.Series(5.0, index=days)
+        risen[rise] = 100.0
+        _, ratio = learn_day_effects(risen, kinds)
+        assert not (ratio > 1).any()
 
 
 

@@ -302,8 +302,9 @@ def _surges(daily: pd.Series, ratio: pd.Series, reference: pd.Series, usable: pd
     """Ordinary days far above `reference` (`ratio` = daily over it), beyond chance for
     counts of that size (an outage storm, a viral post, an incident's tickets): rescaled
     like special days so that they do not lift the weeks after them. A run of up to
-    `_MAX_SURGE_DAYS` counts wherever it ends before the last day; one of up to
-    `_MAX_EPISODE_DAYS` where the week after it is back (`_back_to_normal`)."""
+    `_MAX_SURGE_DAYS` counts where the days after it are back (`_back_to_normal`) or a
+    week has passed (a step the level shift reads then); one of up to
+    `_MAX_EPISODE_DAYS` where the week after it is back."""
     high = (ratio > _SURGE_RATIO) & (daily - reference > 4 * np.sqrt(reference.clip(lower=1)) + 10)
     index = pd.DatetimeIndex(daily.index)
     is_high = high.to_numpy(dtype=bool)
@@ -313,26 +314,30 @@ def _surges(daily: pd.Series, ratio: pd.Series, reference: pd.Series, usable: pd
     for first, last in day_runs(is_high):
         # A rise that lasts (or runs to the end) is a new level; a surge every year at that
         # time is a season of its own.
-        days = last - first + 1
-        if last == len(index) - 1 or days > _MAX_EPISODE_DAYS:
+        days, seen_after = last - first + 1, len(index) - 1 - last
+        if seen_after == 0 or days > _MAX_EPISODE_DAYS:
             continue
-        if days > _MAX_SURGE_DAYS:
+        if days > _MAX_SURGE_DAYS or seen_after < 7:
             if calm is None:
                 calm = same_weekday_median(daily, usable & ~high, _SURGE_WEEKS)
             week = slice(last + 1, last + 8)
-            if not _back_to_normal(daily.iloc[week], calm.iloc[week], usable.iloc[week]):
+            if not _back_to_normal(daily.iloc[week], calm.iloc[week], usable.iloc[week],
+                                   whole_week=days > _MAX_SURGE_DAYS):
                 continue
         if not _recurs_yearly(index[first:last + 1], surge_days):
             out[first:last + 1] = True
     return pd.Series(out, index=daily.index)
 
 
-def _back_to_normal(daily: pd.Series, reference: pd.Series, normal: pd.Series) -> bool:
-    """Whether a whole week of days (its normal ones) sums to its references, within a
+def _back_to_normal(daily: pd.Series, reference: pd.Series, usable: pd.Series, *,
+                    whole_week: bool) -> bool:
+    """Whether the days after a rise (their usable ones) sum to their references, within a
     quarter or a Poisson count's three standard deviations: a surge that has gone, not one
-    wearing off (forecast.fading_surge) or a new level."""
-    read = normal & reference.notna()
-    if len(daily) < 7 or read.sum() < 3:
+    wearing off (forecast.fading_surge) or a new level. A rise of more than
+    `_MAX_SURGE_DAYS` needs a `whole_week` after it (at least three days read); a shorter
+    one is judged on the days there are, and passes where none can be read."""
+    read = usable & reference.notna()
+    if whole_week and (len(daily) < 7 or read.sum() < 3):
         return False
     seen, expected = float(daily[read].sum()), float(reference[read].sum())
     return abs(seen - expected) <= max(_BACK_TOLERANCE * expected, 3.0 * float(np.sqrt(expected)))

@@ -396,3 +396,17 @@ def test_shopping_days_worked_like_any_other_stay_in_the_history_as_they_are() -
     daily[["2024-11-29", "2025-11-28"]] = 900.0  # a shop's Black Friday, every year
     _, ratio = learn_day_effects(daily, kinds)
     assert ratio["2025-11-28"] > 2.5
+
+
+def test_a_jump_in_the_last_days_is_a_surge_only_where_the_days_after_are_back() -> None:
+    days = pd.date_range("2025-01-06", periods=18, freq="D")  # a young queue, Monday first
+    daily = pd.Series(20.0, index=days)
+    kinds = pd.Series("normal", index=days, dtype=object)
+    storm = daily.copy()
+    storm[days[14]] = 80.0  # a Monday's storm, then three ordinary days
+    _, ratio = learn_day_effects(storm, kinds)
+    assert ratio[days[14]] > 3.0
+    step = daily.copy()
+    step[days[14:]] = [60.0, 50.0, 36.0, 34.0]  # the first days of a new level
+    _, ratio = learn_day_effects(step, kinds)
+    assert not (ratio > 1).any()

@@ -70,6 +70,10 @@ REAL_SOURCES = (
     RealSource("anon_bank_60min", "anon_bank_feb1999_by_type.csv", Freq.H60, "IL"),
     RealSource("anon_bank_15min", "anon_bank_feb1999_by_type_15min.csv", Freq.M15, "IL"),
     RealSource("itsm_60min", "itsm_incidents_2016_by_category.csv", Freq.H60, None),
+    # The intraday files' daily totals, as a planner forecasting days would send them.
+    RealSource("na_bank_daily", "na_bank_calls_2003.csv", Freq.DAILY, "US", resample=True),
+    RealSource("itsm_daily", "itsm_incidents_2016_by_category.csv", Freq.DAILY, None,
+               resample=True),
 )
 SYNTHETIC_NAMES = ("synthetic_daily", "synthetic_30min")
 # The sample with its event calendar, as the service forecasts it (the file contract

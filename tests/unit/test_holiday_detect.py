@@ -53,3 +53,28 @@ def test_a_quiet_queue_reads_no_country_from_its_noise_but_its_closures() -> Non
         counts = np.random.default_rng(seed).poisson(
             np.where(closed, 0.0, 2.0 * WEEKLY[year.day_of_week])).astype(float)
         assert detect_country(pd.Series(counts, index=year)) == "US"
+
+
+def _closed_on(country: str, days: pd.DatetimeIndex, level: float, seed: int) -> pd.Series:
+    mean = np.where(holiday_names(days, country).to_numpy() != "", 0.0,
+                    level * WEEKLY[days.day_of_week])
+    return pd.Series(np.random.default_rng(seed).poisson(mean).astype(float), index=days)
+
+
+def test_two_holidays_shut_tell_a_country_only_no_other_shares() -> None:
+    spring = pd.date_range("2025-03-03", "2025-08-29", freq="D")  # Memorial Day, July 4
+    assert detect_country(_closed_on("US", spring, 300.0, seed=1)) == "US"
+    winter = pd.date_range("2025-12-01", "2026-02-13", freq="D")  # Christmas, New Year
+    assert detect_country(_closed_on("BR", winter, 300.0, seed=1)) is None
+
+
+def test_days_missing_from_an_export_do_not_read_as_some_countrys_holidays() -> None:
+    """Six working days missing in 150 of 20 calls a day had read a country in 9 of 40
+    queues: a holiday's dip must be rarer on ordinary days."""
+    days = pd.date_range(end="2025-09-01", periods=150, freq="D")
+    for seed in range(10):
+        rng = np.random.default_rng(seed)
+        counts = pd.Series(rng.poisson(20.0 * WEEKLY[days.day_of_week]).astype(float),
+                           index=days)
+        missing = rng.choice(np.flatnonzero(days.day_of_week < 5), size=6, replace=False)
+        assert detect_country(counts.drop(days[missing])) is None

@@ -64,15 +64,33 @@ def fit_error_scale(
     predicted = np.maximum(np.asarray(predicted, dtype=float), 0.0)
     keep = np.isfinite(actual) & np.isfinite(predicted)
     actual, predicted = actual[keep], predicted[keep]
-    if len(actual) < 8:
+    # Leaders that forecast alike (a short history's weekly means) repeat the same errors.
+    if len(np.unique(np.column_stack([actual, predicted]), axis=0)) < 8:
         return _few_points_error_scale(actual, predicted, levels)
     power = _estimate_power(actual, predicted)
     scaled = (actual - predicted) / np.maximum(predicted, 1.0) ** power
     quantiles = {p: float(np.quantile(scaled, p)) for p in _all_tail_probs(levels)}
     if not any(quantiles.values()):  # errors (almost) all 0, a constant history: they say
         return counting_error_scale(levels)  # nothing of the next counts' own noise
+    level = float(np.median(np.maximum(predicted, 1.0)))
     return ErrorScale(power=power, quantiles=_tails_no_thinner_than_normal(
-        quantiles, float(np.median(scaled))))
+        _no_side_shut(quantiles, power, level), float(np.median(scaled))))
+
+
+def _no_side_shut(quantiles: dict[float, float], power: float, level: float
+                  ) -> dict[float, float]:
+    """Quantiles whose side of the forecast is empty (every backtest error on the other
+    side: a queue that grew through its few folds) replaced by a Poisson count's at
+    `level`, so the band still reaches below (above) the forecast."""
+    out = dict(quantiles)
+    to_power = level ** (0.5 - power)  # a Poisson error z sqrt(level) in units of level^power
+    lower = [p for p in quantiles if p < 0.5]
+    upper = [p for p in quantiles if p > 0.5]
+    if lower and quantiles[max(lower)] >= 0:
+        out.update({p: float(stats.norm.ppf(p)) * to_power for p in lower})
+    if upper and quantiles[min(upper)] <= 0:
+        out.update({p: float(stats.norm.ppf(p)) * to_power for p in upper})
+    return out
 
 
 def _tails_no_thinner_than_normal(quantiles: dict[float, float], centre: float

@@ -285,3 +285,17 @@ def test_errors_all_zero_leave_a_count_its_own_noise() -> None:
     flat = np.full(40, 5.0)
     lo, hi = fit_error_scale(flat, flat).bounds(np.array([5.0]), (80,))[80]
     assert lo[0] < 4 and hi[0] > 6
+
+
+def test_a_band_reaches_below_a_forecast_its_backtests_all_undershot() -> None:
+    """A queue growing through its few folds: every error positive had put the 80% band's
+    lower end on the forecast itself, and three leaders repeating the same six errors had
+    read as 18 of them."""
+    predicted = np.linspace(80.0, 120.0, 30)
+    actual = predicted * np.linspace(1.05, 1.3, 30)
+    lo, hi = fit_error_scale(actual, predicted).bounds(np.array([100.0]), (80,))[80]
+    assert lo[0] < 100.0 - 1.28 * np.sqrt(100.0) * 0.9 and hi[0] > 120.0
+    six = np.array([21.0, 14.0, 14.0, 11.0, 11.0, 17.0])
+    said = np.array([12.0, 10.0, 10.0, 8.5, 8.5, 15.0])
+    lo, hi = fit_error_scale(np.tile(six, 3), np.tile(said, 3)).bounds(np.array([16.0]), (80,))[80]
+    assert lo[0] < 16.0 - 1.28 * np.sqrt(16.0) * 0.9

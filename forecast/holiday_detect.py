@@ -59,19 +59,19 @@ def detect_country(daily: pd.Series) -> str | None:
     ratio = _ratio_to_neighbouring_weeks(daily)
     if ratio is None or ratio.empty:  # too short, or no working day with contacts
         return None
-    noise = robust_sd(ratio.to_numpy(dtype=float))
+    values = ratio.to_numpy(dtype=float)
+    noise = robust_sd(values)
     fits: list[tuple[int, float, str, int]] = []
     for country in COUNTRIES:
         marked = _holiday_marks(ratio, country)
         if marked is None:
             continue
-        dips = ratio.to_numpy(dtype=float)[marked]
+        dips = values[marked]
         if not _enough_holidays(dips):
             continue
         mean_dip = float(np.mean(1.0 - np.minimum(dips, 1.5)))
         dipping = int(np.sum(dips < _DIP_RATIO))
-        base_rate = max(float(np.mean(ratio.to_numpy(dtype=float)[~marked] < _DIP_RATIO)),
-                        MIN_BASE_RATE)
+        base_rate = max(float(np.mean(values[~marked] < _DIP_RATIO)), MIN_BASE_RATE)
         if (mean_dip < max(MIN_MEAN_DIP, DIP_Z * noise / np.sqrt(len(dips)))
                 or dipping < MIN_SHARE_DIPPING * len(dips)
                 or stats.binom.sf(dipping - 1, len(dips), base_rate) > MAX_CHANCE):

@@ -242,8 +242,21 @@ def choose(backtests: CandidateBacktests, prior: dict[str, float] | None = None)
                if best.model.startswith(COMBO_PREFIX) else (best.model,))
     # Calibrate on the leaders' errors together: the winner's own backtest flatters it.
     leaders = tuple(s.model for s in ranked[:CALIBRATION_TOP])
-    calibration = [fold for name in leaders for fold in backtests.runs[name]]
+    calibration = _distinct([fold for name in leaders for fold in backtests.runs[name]])
     return Selection(best.model, members, backtests.scores, calibration, leaders)
+
+
+def _distinct(folds: list[Fold]) -> list[Fold]:
+    """`folds` without repeats: leaders that forecast alike (a short history's weekly
+    means) make the same errors, which are one reading, not three."""
+    seen: set[tuple[int, bytes]] = set()
+    out = []
+    for fold in folds:
+        key = (fold.cutoff, fold.mean.tobytes())
+        if key not in seen:
+            seen.add(key)
+            out.append(fold)
+    return out
 
 
 def select_model(

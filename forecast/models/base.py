@@ -64,8 +64,7 @@ def fit_error_scale(
     predicted = np.maximum(np.asarray(predicted, dtype=float), 0.0)
     keep = np.isfinite(actual) & np.isfinite(predicted)
     actual, predicted = actual[keep], predicted[keep]
-    # Leaders that forecast alike (a short history's weekly means) repeat the same errors.
-    if len(np.unique(np.column_stack([actual, predicted]), axis=0)) < 8:
+    if len(actual) < 8:
         return _few_points_error_scale(actual, predicted, levels)
     power = _estimate_power(actual, predicted)
     scaled = (actual - predicted) / np.maximum(predicted, 1.0) ** power

@@ -289,13 +289,20 @@ def test_errors_all_zero_leave_a_count_its_own_noise() -> None:
 
 def test_a_band_reaches_below_a_forecast_its_backtests_all_undershot() -> None:
     """A queue growing through its few folds: every error positive had put the 80% band's
-    lower end on the forecast itself, and three leaders repeating the same six errors had
-    read as 18 of them."""
+    lower end on the forecast itself."""
     predicted = np.linspace(80.0, 120.0, 30)
     actual = predicted * np.linspace(1.05, 1.3, 30)
     lo, hi = fit_error_scale(actual, predicted).bounds(np.array([100.0]), (80,))[80]
     assert lo[0] < 100.0 - 1.28 * np.sqrt(100.0) * 0.9 and hi[0] > 120.0
-    six = np.array([21.0, 14.0, 14.0, 11.0, 11.0, 17.0])
-    said = np.array([12.0, 10.0, 10.0, 8.5, 8.5, 15.0])
-    lo, hi = fit_error_scale(np.tile(six, 3), np.tile(said, 3)).bounds(np.array([16.0]), (80,))[80]
-    assert lo[0] < 16.0 - 1.28 * np.sqrt(16.0) * 0.9
+
+
+def test_leaders_forecasting_alike_lend_their_errors_once() -> None:
+    """Two weeks of history: three weekly-mean leaders made the same six errors, which had
+    read as 18 (enough for quantiles) instead of a handful (a count's noise, widened)."""
+    same = [Fold(c, np.array([21.0, 14.0]), np.array([12.0, 10.0]) + c, {}, 1.0)
+            for c in range(3)]
+    other = [Fold(0, np.array([21.0, 14.0]), np.array([13.0, 10.0]), {}, 1.0)]
+    runs = {"a": same, "b": list(same), "c": list(same) + other}
+    scores = [_score("a", 0.10), _score("b", 0.11), _score("c", 0.12)]
+    chosen = choose(CandidateBacktests(runs, scores))
+    assert len(chosen.folds) == 4

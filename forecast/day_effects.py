@@ -146,16 +146,17 @@ def learn_day_effects(daily: pd.Series, kinds: pd.Series, whole: pd.Series | Non
     unread = cut_short | _on_days_off(reference, normal)
     ratio[unread] = np.nan
     outages = _outages(daily, normal, ~cut_short)
+    usable = normal & ~outages
     if outages.any():  # an empty day is no yardstick for the days around it
-        ratio, reference = ratio_to_neighbouring_weeks(daily, normal & ~outages)
-        unread = cut_short | _on_days_off(reference, normal & ~outages)
+        ratio, reference = ratio_to_neighbouring_weeks(daily, usable)
+        unread = cut_short | _on_days_off(reference, usable)
         ratio[unread] = np.nan
     # A surge stands out from its weekday over four weeks either side, not only from the
     # nearest: one empty neighbour (a holiday, a broken export) is no yardstick.
-    wide = same_weekday_median(daily, normal & ~outages, _SURGE_WEEKS)
+    wide = same_weekday_median(daily, usable, _SURGE_WEEKS)
     surge_reference = np.fmax(reference, wide)
     surge_ratio = ((daily + 0.5) / (surge_reference + 0.5)).where(~cut_short)
-    surges = _surges(daily, surge_ratio, surge_reference, normal & ~outages)
+    surges = _surges(daily, surge_ratio, surge_reference, usable)
     ratio[surges] = surge_ratio[surges]
     annual = _annual_closures(ratio, reference)
     lone = surges | outages | on_dates(pd.DatetimeIndex(daily.index), annual)

@@ -61,6 +61,7 @@ def detect_country(daily: pd.Series) -> str | None:
         return None
     values = ratio.to_numpy(dtype=float)
     noise = robust_sd(values)
+    dipped = values < _DIP_RATIO
     fits: list[tuple[int, float, str, int]] = []
     for country in COUNTRIES:
         marked = _holiday_marks(ratio, country)
@@ -70,8 +71,8 @@ def detect_country(daily: pd.Series) -> str | None:
         if not _enough_holidays(dips):
             continue
         mean_dip = float(np.mean(1.0 - np.minimum(dips, 1.5)))
-        dipping = int(np.sum(dips < _DIP_RATIO))
-        base_rate = max(float(np.mean(values[~marked] < _DIP_RATIO)), MIN_BASE_RATE)
+        dipping = int(np.sum(dipped[marked]))
+        base_rate = max(float(np.mean(dipped[~marked])), MIN_BASE_RATE)
         if (mean_dip < max(MIN_MEAN_DIP, DIP_Z * noise / np.sqrt(len(dips)))
                 or dipping < MIN_SHARE_DIPPING * len(dips)
                 or stats.binom.sf(dipping - 1, len(dips), base_rate) > MAX_CHANCE):

@@ -72,23 +72,24 @@ def fit_error_scale(
     if not any(quantiles.values()):  # errors (almost) all 0, a constant history: they say
         return counting_error_scale(levels)  # nothing of the next counts' own noise
     level = float(np.median(np.maximum(predicted, 1.0)))
+    counting = counting_error_scale(levels).quantiles
     return ErrorScale(power=power, quantiles=_tails_no_thinner_than_normal(
-        _no_side_shut(quantiles, power, level), float(np.median(scaled))))
+        _no_side_shut(quantiles, counting, level ** (0.5 - power)), float(np.median(scaled))))
 
 
-def _no_side_shut(quantiles: dict[float, float], power: float, level: float
-                  ) -> dict[float, float]:
+def _no_side_shut(quantiles: dict[float, float], counting: dict[float, float],
+                  to_power: float) -> dict[float, float]:
     """Quantiles whose side of the forecast is empty (every backtest error on the other
-    side: a queue that grew through its few folds) replaced by a Poisson count's at
-    `level`, so the band still reaches below (above) the forecast."""
-    out = dict(quantiles)
-    to_power = level ** (0.5 - power)  # a Poisson error z sqrt(level) in units of level^power
+    side: a queue that grew through its few folds) replaced by a count's own (`counting`,
+    times `to_power` into the residuals' units), so the band still reaches below (above)
+    the forecast."""
     lower = [p for p in quantiles if p < 0.5]
     upper = [p for p in quantiles if p > 0.5]
+    out = dict(quantiles)
     if lower and quantiles[max(lower)] >= 0:
-        out.update({p: float(stats.norm.ppf(p)) * to_power for p in lower})
+        out.update({p: counting[p] * to_power for p in lower})
     if upper and quantiles[min(upper)] <= 0:
-        out.update({p: float(stats.norm.ppf(p)) * to_power for p in upper})
+        out.update({p: counting[p] * to_power for p in upper})
     return out
 
 

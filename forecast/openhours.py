@@ -223,7 +223,7 @@ def prepare_history(
     observed_mask = day_observed.to_numpy(dtype=bool)
     closed_gap = np.isnan(values) & (~missing_day | ~slot_open | holiday)
     values[closed_gap] = 0.0
-    values = _borrow_from_neighbouring_weeks(values, freq.season_length)
+    values = borrow_from_neighbouring_weeks(values, freq.season_length)
     filled = pd.Series(values, index=index, name="y")
     history = History(key=key, freq=freq, y=filled, country=country, events=events,
                       observed=observed_mask)
@@ -303,7 +303,9 @@ def with_current_hours(grid: pd.Series, freq: Freq) -> pd.Series:
     return pd.Series(out, index=grid.index, name=grid.name)
 
 
-def _borrow_from_neighbouring_weeks(values: np.ndarray, season: int) -> np.ndarray:
+def borrow_from_neighbouring_weeks(values: np.ndarray, season: int) -> np.ndarray:
+    """NaN intervals filled from the same slot a week before (else after); 0 where
+    neither is known."""
     out = values.copy()
     for i in np.flatnonzero(np.isnan(out)):
         if i >= season and not np.isnan(out[i - season]):

@@ -31,7 +31,7 @@ from forecast.fading_surge import FadingSurge, recent_fading_surge
 from forecast.level_shift import COLLAPSE, LevelShift, recent_level_shift
 from forecast.models.base import Fitted, Forecaster
 from forecast.month_cycle import MonthCycle, month_cycle
-from forecast.openhours import open_slots, weekly_slot
+from forecast.openhours import borrow_from_neighbouring_weeks, open_slots, weekly_slot
 from forecast.series import LEVELS, Forecast, History, make_forecast
 from forecast.weekday_shift import REOPENED, at_current_weekday_levels, recent_weekday_shifts
 
@@ -111,6 +111,21 @@ def broken_days(history: History) -> np.ndarray:
     export, read by forecast.day_effects): no yardstick for a backtest either."""
     days = normalise_day(pd.DatetimeIndex(history.y.index))
     return np.asarray(days.isin(_read_calendar(history).outage_days), dtype=bool)
+
+
+def with_broken_days_missing(history: History) -> History:
+    """`history` with its broken days (broken_days) unobserved and filled from the weeks
+    around them, as a missing day is. A backtest fold trained up to such days cannot tell
+    them from a closure (the days after them are its future) and forecasts the queue shut:
+    its errors would speak of no forecast the whole history makes."""
+    broken = broken_days(history)
+    if not broken.any():
+        return history
+    values = history.y.to_numpy(dtype=float, copy=True)
+    values[broken] = np.nan
+    filled = borrow_from_neighbouring_weeks(values, history.freq.season_length)
+    return replace(history, y=pd.Series(filled, index=history.y.index, name=history.y.name),
+                   observed=history.observed_mask() & ~broken)
 
 
 @dataclass(frozen=True, slots=True)

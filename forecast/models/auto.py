@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from forecast.backtest import Fold, Score, fold_errors
 from forecast.errors import ForecastError, InsufficientHistory
-from forecast.models.adjusted import broken_days, guessed_holidays, special_days
+from forecast.models.adjusted import guessed_holidays, special_days, with_broken_days_missing
 from forecast.models.base import Forecaster
 from forecast.selection import (
     CandidateBacktests,
@@ -54,7 +54,7 @@ class _FittedAuto:
         if self.folds:
             special = self._special(self.folds, combined)
             combined = self._open_or_shut(calibrated(
-                combined, self._without_broken_days(self.folds), levels, special=special,
+                combined, self.folds, levels, special=special,
                 window=self.window))
         return _first(combined, horizon)
 
@@ -76,15 +76,6 @@ class _FittedAuto:
                 usual[i] = max([hi[i], *(hi[j] for j in near)])
             bounds[level] = (np.where(guess, 0.0, lo), usual)
         return make_forecast(forecast.ds, forecast.mean, bounds, forecast.model)
-
-    def _without_broken_days(self, folds: list[Fold]) -> list[Fold]:
-        """`folds` with a broken export's empty days unscored: they would teach the bands
-        that the queue may fall to nothing on any day."""
-        broken = broken_days(self.history)
-        if not broken.any():
-            return folds
-        return [replace(f, actual=np.where(broken[f.cutoff:f.cutoff + len(f.actual)],
-                                           np.nan, f.actual)) for f in folds]
 
     def _special(self, folds: list[Fold], forecast: Forecast
                  ) -> tuple[np.ndarray, np.ndarray] | None:
@@ -120,7 +111,9 @@ class AutoModel:
     def backtest(self, history: History) -> CandidateBacktests | None:
         """The candidates' backtests, or None when the history is too short for them."""
         try:
-            return backtest_candidates(history, self.candidates(history), horizon=self.horizon)
+            # Broken days unscored and not trained on: the queue did not fall to nothing.
+            return backtest_candidates(with_broken_days_missing(history),
+                                       self.candidates(history), horizon=self.horizon)
         except ForecastError as exc:
             logger.info("auto falls back for %s: %s", history.key.label(), exc)
             return None

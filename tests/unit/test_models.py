@@ -352,6 +352,21 @@ def test_a_broken_export_before_a_bank_holiday_is_still_set_aside() -> None:
     assert np.median(forecast.bounds[95][0][weekdays] / forecast.mean[weekdays]) > 0.5
 
 
+def test_folds_trained_up_to_a_broken_export_do_not_blow_up_the_bands() -> None:
+    # Five weeks of 1,500 a day with eight empty days in the middle: a fold trained up to
+    # them cannot tell them from a closure and forecasts nothing, then 1,500 came.
+    index = pd.date_range("2025-12-14", periods=35, freq="D")
+    rng = np.random.default_rng(3)
+    counts = pd.Series(rng.poisson(1500.0 * WEEKLY[index.day_of_week]).astype(float),
+                       index=index)
+    counts["2025-12-25":"2026-01-01"] = 0.0
+    history, _ = prepare_history(counts, KEY, Freq.DAILY)
+    forecast = build_model("auto", Freq.DAILY, horizon=28).fit(history).predict(28, LEVELS)
+    assert forecast.mean.min() > 0.3 * 1500.0
+    assert np.max(forecast.bounds[80][1] / forecast.mean) < 1.5  # had reached x24
+    assert np.max(forecast.bounds[95][1] / forecast.mean) < 2.0
+
+
 def test_a_holiday_not_met_yet_has_bands_from_shut_to_a_normal_day() -> None:
     index = pd.date_range("2024-01-08", "2024-04-21", freq="D")
     rng = np.random.default_rng(2)

@@ -61,6 +61,7 @@ def parse_inquiries(frame: pd.DataFrame, *, first_row: int = FIRST_DATA_ROW) -> 
     if AHT_COLUMN in frame:
         out[AHT_COLUMN] = parse_aht(frame[AHT_COLUMN], first_row)
     if "count" in frame:
+        out = _with_repeated_hour_summed(out)
         _reject_conflicting_duplicates(out, first_row)
         out = out.drop_duplicates(subset=["ts", "category", "channel"])
     return out.reset_index(drop=True)
@@ -217,10 +218,12 @@ def timestamp_formatter(sample: str) -> Callable[[pd.Series], pd.Series]:
 
 
 def to_local(ts: pd.Series, timezone: str) -> pd.Series:
-    """Naive stamps are local wall-clock time in `timezone`; aware ones are converted to it."""
+    """Naive stamps are local wall-clock time in `timezone` (the hour a clock runs twice
+    read as its first run); aware ones are converted to it."""
     if isinstance(ts.dtype, pd.DatetimeTZDtype):
         return ts.dt.tz_convert(timezone)
-    return ts.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="shift_forward")
+    return ts.dt.tz_localize(timezone, ambiguous=np.ones(len(ts), dtype=bool),
+                             nonexistent="shift_forward")
 
 
 def infer_freq(ts: pd.Series) -> Freq | None:
@@ -260,11 +263,23 @@ def aggregate(observations: pd.DataFrame, freq: Freq) -> pd.DataFrame:
     if freq is Freq.DAILY:
         bucket = ts.dt.normalize()
     else:
-        bucket = ts.dt.floor(f"{freq.minutes}min", ambiguous="NaT", nonexistent="shift_forward")
+        bucket = _interval_starts(ts, freq)
     grouped = bucket_counts(observations.assign(ts=bucket), ["category", "channel", "ts"])
     grouped.insert(3, "freq", freq.value)
     extra = [AHT_COLUMN] if AHT_COLUMN in grouped else []
     return grouped[["ts", "category", "channel", "freq", "count", *extra]]
+
+
+def _interval_starts(ts: pd.Series, freq: Freq) -> pd.Series:
+    """Each stamp's interval start; on a zone's clock, within the same run of an hour the
+    clock ran twice (the first 01:00-02:00 of a fall-back night or the second)."""
+    rule = f"{freq.minutes}min"
+    if not isinstance(ts.dtype, pd.DatetimeTZDtype):
+        return ts.dt.floor(rule)
+    wall = ts.dt.tz_localize(None)
+    first_run = wall.dt.tz_localize(ts.dt.tz, ambiguous=np.ones(len(ts), dtype=bool),
+                                    nonexistent="shift_forward") == ts
+    return ts.dt.floor(rule, ambiguous=first_run.to_numpy(), nonexistent="shift_forward")
 
 
 def to_observations(
@@ -343,6 +358,37 @@ def _parse_counts(values: pd.Series, first_row: int) -> pd.Series:
         raise InvalidInput(f"count must be >= 0; got {text.iloc[position]!r}",
                            row=position + first_row, column="count")
     return numbers.astype("int64")
+
+
+def _with_repeated_hour_summed(rows: pd.DataFrame) -> pd.DataFrame:
+    """Counts stamped on a naive local clock, where the clock went back an hour for
+    daylight saving (01:00-02:00 twice on a US November Sunday), summed: the wall-clock
+    interval ran twice, as a raw event in it would count. Only where every repeated stamp
+    lies in such an hour, and each at most twice: anything else (a file sent twice) is
+    left to the duplicate checks."""
+    keys = ["ts", "category", "channel"]
+    if isinstance(rows["ts"].dtype, pd.DatetimeTZDtype):
+        return rows
+    repeated = rows.duplicated(subset=keys, keep=False)
+    if not repeated.any():
+        return rows
+    times = rows.loc[repeated, keys].value_counts()
+    stamps = pd.DatetimeIndex(times.index.get_level_values("ts").unique())
+    if times.max() > 2 or not _in_a_repeated_hour(stamps):
+        return rows
+    kept = rows[~repeated]
+    return pd.concat([kept, bucket_counts(rows[repeated], keys)[kept.columns]],
+                     ignore_index=True)
+
+
+def _in_a_repeated_hour(stamps: pd.DatetimeIndex) -> bool:
+    """Whether every stamp is a wall-clock time that one time zone ran through twice."""
+    for zone in _candidate_zones():
+        ambiguous = pd.isna(stamps.tz_localize(zone, ambiguous="NaT",
+                                                nonexistent="shift_forward"))
+        if ambiguous.all():
+            return True
+    return False
 
 
 def _reject_conflicting_duplicates(rows: pd.DataFrame, first_row: int) -> None:

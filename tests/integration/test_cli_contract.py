@@ -88,6 +88,23 @@ def test_stamps_written_across_a_clock_change_forecast_on_the_local_clock(
     assert frame.set_index("ts")["yhat"]["2025-03-21T12:00:00-04:00"] == 15
 
 
+def test_a_local_clock_export_across_a_fall_back_night_is_forecast(tmp_path: Path) -> None:
+    # Naive local stamps of a 24/7 queue: 01:00 comes twice on 2 November 2025.
+    stamps = pd.date_range("2025-09-01", "2025-11-20", freq="h", tz="America/New_York",
+                           inclusive="left")
+    counts = np.where((stamps.hour >= 8) & (stamps.hour < 20), 30, 2)
+    path = tmp_path / "local.csv"
+    pd.DataFrame({"ts": stamps.tz_localize(None).strftime("%Y-%m-%d %H:%M:%S"),
+                  "category": "billing", "count": counts}).to_csv(path, index=False)
+    out = tmp_path / "fc.csv"
+    done = _vocast("forecast", "--input", str(path), "--freq", "60min", "--horizon", "48",
+                   "--model", "seasonal_naive", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    frame = pd.read_csv(out, dtype={"ts": str})
+    assert len(frame) == 48 and frame["ts"].iloc[0] == "2025-11-20 00:00:00"
+    assert frame["yhat"].tolist()[8:20] == [30.0] * 12
+
+
 @pytest.mark.parametrize(("start", "cutoff", "skipped", "repeated"), [
     ("2024-10-07", "2025-03-28T00:00:00+01:00", "2025-03-30T02:00:00", None),
     ("2024-03-04", "2024-10-25T00:00:00+02:00", None, "2024-10-27T02:00:00")])

@@ -57,6 +57,26 @@ def test_identical_duplicates_collapse() -> None:
     assert out["count"].tolist() == [5, 1]
 
 
+def test_the_hour_a_clock_ran_twice_is_summed_not_refused() -> None:
+    # A local-clock export across the US fall-back: 01:00 and 01:30 came twice.
+    text = ("ts,category,count\n2025-11-02T00:30:00,a,4\n2025-11-02T01:00:00,a,3\n"
+            "2025-11-02T01:30:00,a,2\n2025-11-02T01:00:00,a,5\n2025-11-02T01:30:00,a,1\n"
+            "2025-11-02T02:00:00,a,6\n")
+    parsed = parse_inquiries(read_inquiry_csv(text.encode()))
+    totals = parsed.set_index("ts")["count"].sort_index()
+    assert totals.tolist() == [4, 8, 3, 6]
+    stored = _load(text, timezone="America/New_York")
+    assert stored["count"].sum() == 21  # nothing dropped at the repeated hour
+    events = _load("ts,category\n2025-11-02T01:10:00-04:00,a\n2025-11-02T01:20:00-04:00,a\n"
+                   "2025-11-02T01:10:00-05:00,a\n", timezone="America/New_York")
+    assert events["count"].tolist() == [2, 1]  # each run of the hour its own interval
+    # The same stamps three times, or a repeat outside such an hour, are refused.
+    for bad in (text + "2025-11-02T01:00:00,a,9\n",
+                text + "2025-11-02T02:00:00,a,9\n"):
+        with pytest.raises(InvalidInput, match="duplicate"):
+            parse_inquiries(read_inquiry_csv(bad.encode()))
+
+
 @pytest.mark.parametrize(
     ("text", "row", "column", "fragment"),
     [

@@ -65,6 +65,9 @@ class RealSource:
 
 REAL_SOURCES = (
     RealSource("casestudy_daily", "casestudy_daily_calls_2013_2016.csv", Freq.DAILY, "NL"),
+    # As sent without --holidays: no country is read from it (it works its holidays).
+    RealSource("casestudy_no_country", "casestudy_daily_calls_2013_2016.csv", Freq.DAILY,
+               None),
     RealSource("na_bank_60min", "na_bank_calls_2003.csv", Freq.H60, "US"),
     RealSource("na_bank_15min", "na_bank_calls_2003_5min.csv", Freq.M15, "US", resample=True),
     RealSource("anon_bank_60min", "anon_bank_feb1999_by_type.csv", Freq.H60, "IL"),

@@ -7,7 +7,7 @@ read them as normal days; they are never repeated.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -30,6 +30,7 @@ from forecast.calendar import (
 )
 from forecast.holiday_level import WeekLevelEffects, week_level_effects
 from forecast.models.base import MEDIAN_EFFICIENCY, robust_sd
+from forecast.yearly_dates import DAYS_KEYED, date_factors, date_keys, on_dates, yearly_date_effects
 
 MIN_RATIO_TO_RESCALE = 0.15  # a day under this share of normal is a closure
 _OPEN_AS_USUAL = 0.8
@@ -42,7 +43,6 @@ _MAX_EPISODE_DAYS = 7
 _BACK_TOLERANCE = 0.25
 _MIN_OUTAGE_REFERENCE = 10.0  # a day usually this busy is empty only when something broke
 _YEAR, _YEAR_SLACK = 364, 3
-_DAYS_KEYED = 32  # (month, day) keyed as month * 32 + day
 _MIN_NOISE_DAYS = 28  # ordinary days needed to read the day-to-day noise of the ratios
 # A holiday's own effect leans on "no effect" as on a quarter of a day seen, not a whole
 # one: holidays recur much as they were (two US Thanksgivings at 0.35 of a normal day
@@ -68,13 +68,19 @@ class DayEffects:
     # Dates (month, day) the queue shut every year it was seen, holiday or not: a
     # company's days off between Christmas and New Year.
     annual_closures: frozenset[tuple[int, int]] = frozenset()
+    # Dates an ordinary day runs off its level every year (forecast.yearly_dates).
+    yearly_dates: dict[tuple[int, int], float] = field(default_factory=dict)
 
     def day_factors(self, days: pd.DatetimeIndex, kinds: pd.Series) -> pd.Series:
-        """The multiplier per day of `days` (of `kinds`): its kind's, and 0 on a date the
-        queue shuts every year."""
+        """The multiplier per day of `days` (of `kinds`): its kind's (and on an ordinary
+        day, its date's), and 0 on a date the queue shuts every year."""
+        day_kinds = kinds.reindex(days)
         factors = pd.Series([self.factor(kind, int(weekday)) for kind, weekday in
-                             zip(kinds.reindex(days), days.day_of_week, strict=True)],
+                             zip(day_kinds, days.day_of_week, strict=True)],
                             index=days, dtype=float)
+        if self.yearly_dates:
+            ordinary = (day_kinds == NORMAL).to_numpy()
+            factors[ordinary] *= date_factors(days[ordinary], self.yearly_dates)
         factors[on_dates(days, self.annual_closures)] = 0.0
         return factors
 
@@ -128,13 +134,15 @@ def off_weekdays(daily: pd.Series) -> tuple[int, ...]:
 
 
 def learn_day_effects(daily: pd.Series, kinds: pd.Series, whole: pd.Series | None = None,
-                      *, commonly_worked: frozenset[str] = frozenset()
-                      ) -> tuple[DayEffects, pd.Series]:
+                      *, commonly_worked: frozenset[str] = frozenset(),
+                      without_calendar: bool = False) -> tuple[DayEffects, pd.Series]:
     """Effects per kind from daily totals, and each special day's (and lone surge's or
     outage's) own ratio to a normal day (NaN on ordinary days). Days not `whole` (an
     intraday history's first or last day, cut short) are neither yardsticks nor read.
     Holidays not met yet are read as the holidays met: closed where every one met was a
-    closure (but `commonly_worked` ones), else at the open ones' median.
+    closure (but `commonly_worked` ones), else at the open ones' median. A queue
+    `without_calendar` (no country) reads the dates it runs low on every year instead
+    (forecast.yearly_dates): its Christmas and New Year.
 
     A family's effect (all `post_holiday_1` days) is shrunk towards normal by its count of
     days, n/(n+1); a kind of that family (`post_holiday_1:Chuseok`) is shrunk towards the
@@ -161,6 +169,9 @@ def learn_day_effects(daily: pd.Series, kinds: pd.Series, whole: pd.Series | Non
     annual = _annual_closures(ratio, reference)
     lone = surges | outages | on_dates(pd.DatetimeIndex(daily.index), annual)
     noise = _ratio_noise(ratio[normal & ~lone])
+    yearly = yearly_date_effects(ratio, normal & ~lone, noise) if without_calendar else {}
+    if yearly:  # read as normal days, their effect put back on the forecast
+        lone = lone | (normal & on_dates(pd.DatetimeIndex(daily.index), frozenset(yearly)))
     ratio[(kinds == NORMAL) & ~lone] = np.nan
     own = _without_days_lent_to_breaks(ratio, kinds)
     by_kind, raw = _effects_by_kind(own.dropna(), kinds, noise)
@@ -173,8 +184,9 @@ def learn_day_effects(daily: pd.Series, kinds: pd.Series, whole: pd.Series | Non
     closures = {k for k, r in raw.items() if r < MIN_RATIO_TO_RESCALE}
     week_level = week_level_effects(daily, kinds, own, reference,
                                     ordinary=normal & ~lone, closures=closures)
-    return _with_unmet_holidays(DayEffects(by_kind, 1.0, week_level, annual_closures=annual),
-                                raw, commonly_worked), ratio
+    effects = DayEffects(by_kind, 1.0, week_level, annual_closures=annual,
+                         yearly_dates=yearly)
+    return _with_unmet_holidays(effects, raw, commonly_worked), ratio
 
 
 def _with_unmet_holidays(effects: DayEffects, raw: dict[str, float],
@@ -194,17 +206,6 @@ def _with_unmet_holidays(effects: DayEffects, raw: dict[str, float],
                    commonly_worked=commonly_worked, holidays_met=len(met))
 
 
-def on_dates(days: pd.DatetimeIndex, dates: frozenset[tuple[int, int]]) -> np.ndarray:
-    """True for each of `days` whose (month, day) is one of `dates`."""
-    wanted = [month * _DAYS_KEYED + day for month, day in dates]
-    return np.isin(_date_keys(days), wanted)
-
-
-def _date_keys(days: pd.DatetimeIndex) -> np.ndarray:
-    """A number per (month, day), the same every year."""
-    return np.asarray(days.month * _DAYS_KEYED + days.day, dtype=np.int64)
-
-
 def _annual_closures(ratio: pd.Series, reference: pd.Series) -> frozenset[tuple[int, int]]:
     """Dates a busy queue shut in two years or more and worked in none, whatever their
     kind each year: a company's days off between Christmas and New Year, and the holidays
@@ -212,11 +213,11 @@ def _annual_closures(ratio: pd.Series, reference: pd.Series) -> frozenset[tuple[
     not one)."""
     busy = (reference >= _MIN_OUTAGE_REFERENCE).to_numpy()
     values = ratio.to_numpy(dtype=float)
-    keys = _date_keys(pd.DatetimeIndex(ratio.index))
-    size = 13 * _DAYS_KEYED
+    keys = date_keys(pd.DatetimeIndex(ratio.index))
+    size = 13 * DAYS_KEYED
     shut = np.bincount(keys[busy & (values < MIN_RATIO_TO_RESCALE)], minlength=size)
     worked = np.bincount(keys[busy & (values >= _OPEN_AS_USUAL / 2)], minlength=size)
-    return frozenset((int(k) // _DAYS_KEYED, int(k) % _DAYS_KEYED)
+    return frozenset((int(k) // DAYS_KEYED, int(k) % DAYS_KEYED)
                      for k in np.flatnonzero((shut >= 2) & (worked == 0)))
 
 

@@ -24,7 +24,6 @@ from forecast.day_effects import (
     DayEffects,
     learn_day_effects,
     off_weekdays,
-    on_dates,
 )
 from forecast.day_shapes import DayShapes, learn_day_shapes
 from forecast.fading_surge import FadingSurge, recent_fading_surge
@@ -34,6 +33,7 @@ from forecast.month_cycle import MonthCycle, month_cycle
 from forecast.openhours import borrow_from_neighbouring_weeks, open_slots, weekly_slot
 from forecast.series import LEVELS, Forecast, History, make_forecast
 from forecast.weekday_shift import REOPENED, at_current_weekday_levels, recent_weekday_shifts
+from forecast.yearly_dates import on_dates
 
 T = TypeVar("T")
 # Once a surge is taken out, a level shift starting within this many days of it is the
@@ -214,7 +214,8 @@ def _read_calendar(history: History) -> _CalendarReading:
         off = off_weekdays(daily)
         kinds = history_day_kinds(history, pd.DatetimeIndex(daily.index), off)
         effects, ratio = learn_day_effects(
-            daily, kinds, whole, commonly_worked=commonly_worked_holidays(history.country))
+            daily, kinds, whole, commonly_worked=commonly_worked_holidays(history.country),
+            without_calendar=history.country is None)
         # A month's rush on the same day every month reads as a lone surge where it is
         # twice its neighbours; the cycle reads those days too (not outages).
         cycle = _month_cycle(daily, (kinds == NORMAL) & whole & ~(ratio < 1), history.country)

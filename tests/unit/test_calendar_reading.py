@@ -33,10 +33,11 @@ def learnt(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     original = adjusted.learn_day_effects
 
     def counting(daily: pd.Series, kinds: pd.Series, whole: pd.Series | None = None, *,
-                 commonly_worked: frozenset[str] = frozenset()
+                 commonly_worked: frozenset[str] = frozenset(), without_calendar: bool = False
                  ) -> tuple[adjusted.DayEffects, pd.Series]:
         calls.append(len(daily))
-        return original(daily, kinds, whole, commonly_worked=commonly_worked)
+        return original(daily, kinds, whole, commonly_worked=commonly_worked,
+                        without_calendar=without_calendar)
 
     monkeypatch.setattr(adjusted, "learn_day_effects", counting)
     return calls

@@ -60,9 +60,7 @@ def yearly_date_effects(ratio: pd.Series, ordinary: pd.Series, noise: float
 def date_factors(days: pd.DatetimeIndex, effects: dict[tuple[int, int], float]
                  ) -> np.ndarray:
     """Each of `days`' multiplier from `effects` (1 on other dates)."""
-    factors = np.ones(len(days))
-    if effects:
-        lookup = {month * DAYS_KEYED + day: f for (month, day), f in effects.items()}
-        keys = date_keys(days)
-        factors = np.array([lookup.get(int(k), 1.0) for k in keys], dtype=float)
-    return factors
+    table = np.ones(13 * DAYS_KEYED)
+    for (month, day), factor in effects.items():
+        table[month * DAYS_KEYED + day] = factor
+    return np.asarray(table[date_keys(days)], dtype=float)
